@@ -1,0 +1,57 @@
+"""FF-GAN on the embedded Dynamics data: the quickstart, trains on a 2-core CPU in minutes.
+
+python -m vgen.main --config=configs/quickstart.py --workdir=runs/quickstart
+python -m vgen.main --config=configs/quickstart.py:tiny ...   # the test-sized variant
+"""
+
+from vgen import config_lib
+from vgen.methods import ffgan
+
+
+def get_config(arg: str | None = None):
+    args = config_lib.parse_arg(arg, tiny=False)
+    config = ffgan.default_config()
+    config.seed = 0
+    config.data.name = "dynamics"
+    config.data.resolution = 32
+    config.data.context_frames = 2
+    config.data.predict_frames = 6
+    config.data.train_per_class = 500
+    config.data.val_per_class = 50
+    config.data.test_per_class = 50
+
+    config.model.channels = 16
+    config.model.fixel_channels = 32
+    config.model.disc_channels = 16
+
+    config.train.num_steps = 3000
+    config.train.batch_size = 16
+    config.train.checkpoint_every = 500
+    config.train.log_every = 100
+    config.train.sample_every = 1000
+    config.train.curriculum_every = 300
+
+    config.eval.num_clips = 64
+    config.eval.num_samples = 10
+
+    if args.tiny:
+        config.data.resolution = 16
+        config.data.predict_frames = 3
+        config.data.train_per_class = 8
+        config.data.val_per_class = 2
+        config.data.test_per_class = 2
+        config.model.channels = 4
+        config.model.fixel_channels = 8
+        config.model.disc_channels = 4
+        config.model.z_dim = 4
+        config.train.num_steps = 4
+        config.train.batch_size = 4
+        config.train.checkpoint_every = 2
+        config.train.log_every = 2
+        config.train.sample_every = 2
+        config.train.curriculum_every = 2
+        config.eval.num_clips = 4
+        config.eval.num_samples = 3
+        config.eval.batch_size = 2
+        config.eval.sample_chunk = 2
+    return config

@@ -1,0 +1,25 @@
+"""Shared test helpers: run the real command line in a subprocess on tiny configs."""
+
+import os
+import subprocess
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def env(**extra: str) -> dict[str, str]:
+    out = dict(os.environ, JAX_PLATFORMS="cpu", TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=REPO)
+    out.update(extra)
+    return out
+
+
+def vgen_main(*args: str, timeout: int = 600, **extra_env: str) -> subprocess.CompletedProcess:
+    """Runs `python -m vgen.main ARGS` from the repo root; returns the completed process."""
+    return subprocess.run(
+        [sys.executable, "-m", "vgen.main", *args],
+        cwd=REPO,
+        env=env(**extra_env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

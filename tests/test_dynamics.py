@@ -1,0 +1,190 @@
+"""Tests of vgen.data.dynamics: the procedurally rendered Dynamics dataset."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from vgen.data import dynamics
+from vgen.data.dynamics import CLASS_NAMES, COND_DIM, NUM_CLASSES, DynamicsSource, render_clips
+
+R, T = 32, 8
+BOUNCING = [CLASS_NAMES.index(f"{p}/bouncing") for p in dynamics.PATHS]
+ROTATION = CLASS_NAMES.index("rotation")
+
+
+@pytest.fixture(scope="module")
+def source():
+    return DynamicsSource(
+        seed=0, resolution=R, num_frames=T, train_per_class=50, val_per_class=5, test_per_class=5
+    )
+
+
+@pytest.fixture(scope="module")
+def train20(source):
+    return jax.device_get(source.clips("train", np.arange(20)))
+
+
+@pytest.fixture(scope="module")
+def long_clips():
+    """40-frame clips: 3 of each bouncing class, then linear/constant, linear/accelerating."""
+    src = DynamicsSource(seed=3, resolution=R, num_frames=40)
+    idx = np.array([c + NUM_CLASSES * j for c in BOUNCING for j in range(3)] + [0, 10, 1, 11])
+    return jax.device_get(src.clips("train", idx))
+
+
+def test_class_names():
+    assert NUM_CLASSES == len(CLASS_NAMES) == len(set(CLASS_NAMES)) == 10
+    assert CLASS_NAMES[0] == "linear/constant" and CLASS_NAMES[-1] == "rotation"
+    assert COND_DIM == 4
+
+
+def test_shapes_dtypes_and_range(source, train20):
+    video, label, cond = train20["video"], train20["label"], train20["cond"]
+    chex.assert_shape(video, (20, T, R, R, 3))
+    chex.assert_shape(label, (20,))
+    chex.assert_shape(cond, (20, T, COND_DIM))
+    assert video.dtype == np.float32 and cond.dtype == np.float32 and label.dtype == np.int32
+    assert np.isfinite(video).all() and np.isfinite(cond).all()
+    assert video.min() >= 0.0 and video.max() <= 1.0
+    np.testing.assert_array_equal(label, np.arange(20) % NUM_CLASSES)
+    assert source.split_size("train") == 500
+    assert source.split_size("val") == source.split_size("test") == 50
+
+
+def test_render_clips_accepts_typed_and_raw_keys():
+    raw = jax.random.split(jax.random.PRNGKey(0), 4)
+    labels = jnp.array([0, 4, 8, 9], jnp.int32)
+    a = render_clips(raw, labels, num_frames=T, resolution=R)
+    b = render_clips(jax.random.wrap_key_data(raw), labels, num_frames=T, resolution=R)
+    chex.assert_trees_all_equal(a, b)
+    chex.assert_shape(a["video"], (4, T, R, R, 3))
+
+
+def test_deterministic(source, train20):
+    again = DynamicsSource(
+        seed=0, resolution=R, num_frames=T, train_per_class=50, val_per_class=5, test_per_class=5
+    )
+    chex.assert_trees_all_equal(jax.device_get(again.clips("train", np.arange(20))), train20)
+    # A clip does not depend on which other clips are in the batch.
+    picked = jax.device_get(source.clips("train", np.array([7, 3])))
+    np.testing.assert_array_equal(picked["video"], train20["video"][[7, 3]])
+    # Different index (same class) or different seed -> different clip.
+    other = jax.device_get(source.clips("train", np.arange(10, 30)))
+    assert not np.allclose(other["video"], train20["video"])
+    reseeded = DynamicsSource(seed=1, resolution=R, num_frames=T, train_per_class=50)
+    other_seed = jax.device_get(reseeded.clips("train", np.arange(20)))
+    for i in range(20):
+        assert not np.allclose(other_seed["video"][i], train20["video"][i])
+
+
+def test_splits_are_disjoint(source, train20):
+    test = jax.device_get(source.clips("test", np.arange(20)))
+    val = jax.device_get(source.clips("val", np.arange(20)))
+    np.testing.assert_array_equal(test["label"], train20["label"])
+    for i in range(20):
+        assert not np.allclose(test["video"][i], train20["video"][i])
+        assert not np.allclose(val["video"][i], train20["video"][i])
+        assert not np.allclose(val["video"][i], test["video"][i])
+
+
+def test_eval_clips_fixed_and_balanced(source):
+    a = jax.device_get(source.eval_clips(20))
+    b = jax.device_get(source.eval_clips(20))
+    chex.assert_trees_all_equal(a, b)
+    chex.assert_trees_all_equal(a, jax.device_get(source.clips("test", np.arange(20))))
+    np.testing.assert_array_equal(np.bincount(a["label"], minlength=NUM_CLASSES), 2)
+    val = jax.device_get(source.eval_clips(20, split="val"))
+    assert not np.allclose(val["video"], a["video"])
+
+
+def test_cond_is_position_and_velocity(train20):
+    pos, vel = train20["cond"][..., :2], train20["cond"][..., 2:]
+    # The whole object stays inside: centre at least the smallest radius from the border.
+    assert np.abs(pos).max() <= 1.0 - 2 * dynamics._SIZE_RANGE[0]
+    np.testing.assert_array_equal(vel[:, 0], 0.0)
+    np.testing.assert_allclose(vel[:, 1:], np.diff(pos, axis=1), atol=1e-6)
+
+
+def test_objects_move(train20):
+    video, cond, label = train20["video"], train20["cond"], train20["label"]
+    frame_diff = np.abs(np.diff(video, axis=1)).mean(axis=(2, 3, 4))  # [N, T-1]
+    moving = label != ROTATION
+    assert (frame_diff[moving] > 0).all()
+    # Visible motion: the centre travels several pixels over the clip.
+    travel = np.linalg.norm(cond[:, 1:, 2:], axis=-1).sum(axis=1) * R / 2
+    assert (travel[moving] > 3.0).all(), travel
+
+
+def test_rotation_spins_in_place(train20):
+    rot = train20["label"] == ROTATION
+    cond, video = train20["cond"][rot], train20["video"][rot]
+    np.testing.assert_array_equal(cond[..., 2:], 0.0)
+    np.testing.assert_array_equal(cond[:, 1:, :2], cond[:, :-1, :2])
+    assert (np.abs(np.diff(video, axis=1)).mean(axis=(2, 3, 4)) > 0).all()
+
+
+def test_bouncing_reverses_and_stays_inside(long_clips):
+    vel = long_clips["cond"][..., 2:]  # [N, 40, 2]
+    pos = long_clips["cond"][..., :2]
+    assert np.abs(pos).max() <= 1.0 - 2 * dynamics._SIZE_RANGE[0]
+    # Sign flips of a velocity component between consecutive frames (ignoring rounding).
+    flips = (vel[:, 1:-1] * vel[:, 2:] < -1e-8).any(axis=(1, 2))
+    n_bounce = 3 * len(BOUNCING)
+    assert flips[:n_bounce].all()
+    # Linear without bouncing never reverses; constant speed is constant, accelerating grows.
+    assert not flips[n_bounce:].any()
+    speed = np.linalg.norm(vel[:, 1:], axis=-1)
+    const, accel = speed[n_bounce : n_bounce + 2], speed[n_bounce + 2 :]
+    np.testing.assert_allclose(const, const[:, :1] * np.ones_like(const), rtol=1e-3, atol=1e-6)
+    assert (np.diff(accel, axis=1) > 0).all()
+
+
+def test_train_batch(source):
+    rng = jax.random.key(42)
+    a = jax.device_get(source.train_batch(rng, 6))
+    chex.assert_shape(a["video"], (6, T, R, R, 3))
+    chex.assert_shape(a["cond"], (6, T, COND_DIM))
+    assert ((a["label"] >= 0) & (a["label"] < NUM_CLASSES)).all()
+    chex.assert_trees_all_equal(a, jax.device_get(source.train_batch(rng, 6)))
+    jitted = jax.jit(lambda r: source.train_batch(r, 6))
+    chex.assert_trees_all_close(a, jax.device_get(jitted(rng)), atol=1e-6)
+    b = jax.device_get(source.train_batch(jax.random.key(43), 6))
+    assert not np.allclose(a["video"], b["video"])
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(resolution=15), "resolution"),
+        (dict(num_frames=1), "num_frames"),
+        (dict(train_per_class=0), "train_per_class"),
+        (dict(val_per_class=0), "val_per_class"),
+        (dict(test_per_class=-1), "test_per_class"),
+    ],
+)
+def test_bad_constructor_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        DynamicsSource(seed=0, **kwargs)
+
+
+def test_bad_call_arguments(source):
+    with pytest.raises(ValueError, match="split"):
+        source.clips("training", np.arange(2))
+    with pytest.raises(ValueError, match="split"):
+        source.split_size("foo")
+    with pytest.raises(ValueError, match=r"\[0, 500\)"):
+        source.clips("train", np.array([0, 500]))
+    with pytest.raises(ValueError, match=r"\[0, 50\)"):
+        source.clips("test", np.array([-1]))
+    with pytest.raises(ValueError, match="1-D integer"):
+        source.clips("train", np.zeros((2, 2), np.int32))
+    with pytest.raises(ValueError, match="1-D integer"):
+        source.clips("train", np.array([0.5]))
+    with pytest.raises(ValueError, match="num_clips"):
+        source.eval_clips(0)
+    with pytest.raises(ValueError, match="num_clips"):
+        source.eval_clips(51)
+    with pytest.raises(ValueError, match="batch_size"):
+        source.train_batch(jax.random.key(0), 0)

@@ -1,0 +1,39 @@
+"""Bad input ends with one clear message and a non-zero exit, never a traceback wall."""
+
+import pytest
+from helpers import vgen_main
+
+TINY = "--config=configs/quickstart.py:tiny"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([TINY, "--config.method=nope"], "unknown method 'nope'"),
+        ([TINY, "--config.data.name=nope"], "unknown dataset 'nope'"),
+        ([TINY, "--config.train.batch_size=0"], "train.batch_size must be >= 1"),
+        ([TINY, "--config.model.kappa=4"], "model.kappa must be odd"),
+        (
+            ["--config=configs/ffgan_kth.py:tiny", "--config.data.data_dir=/nonexistent"],
+            "KTH is not prepared",
+        ),
+    ],
+)
+def test_bad_input_clear_message(tmp_path, args, message):
+    proc = vgen_main(*args, f"--workdir={tmp_path}")
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_eval_without_checkpoint(tmp_path):
+    proc = vgen_main(TINY, f"--workdir={tmp_path}", "--mode=eval")
+    assert proc.returncode == 2
+    assert "no checkpoint in" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_missing_config_file(tmp_path):
+    proc = vgen_main("--config=configs/does_not_exist.py", f"--workdir={tmp_path}")
+    assert proc.returncode != 0
+    assert "does_not_exist.py" in proc.stderr

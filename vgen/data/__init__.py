@@ -1,0 +1,49 @@
+"""Datasets. `make_source(config)` returns the source named by `config.data.name`.
+
+A source has `train_batch(rng, batch_size) -> batch` (random training clips) and
+`eval_clips(num_clips, split) -> batch` (a fixed, seeded set), where a batch is a dict with
+"video" [B, T, H, W, C] float32 in [0, 1], T = data.context_frames + data.predict_frames, and
+optionally "label" [B] and "cond" [B, T, D].
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+import ml_collections
+
+from vgen.errors import ConfigError
+
+
+def _dynamics(config: ml_collections.ConfigDict) -> Any:
+    from vgen.data.dynamics import DynamicsSource
+
+    d = config.data
+    return DynamicsSource(
+        seed=config.seed,
+        resolution=d.resolution,
+        num_frames=d.context_frames + d.predict_frames,
+        train_per_class=d.get("train_per_class", 5000),
+        val_per_class=d.get("val_per_class", 500),
+        test_per_class=d.get("test_per_class", 500),
+    )
+
+
+def _kth(config: ml_collections.ConfigDict) -> Any:
+    from vgen.data.kth import KTHSource
+
+    return KTHSource(config)
+
+
+# The one place where dataset names map to their sources.
+SOURCES: dict[str, Callable[[ml_collections.ConfigDict], Any]] = {
+    "dynamics": _dynamics,
+    "kth": _kth,
+}
+
+
+def make_source(config: ml_collections.ConfigDict) -> Any:
+    """The data source of `config.data.name`; unknown names raise ConfigError."""
+    name = config.data.name
+    if name not in SOURCES:
+        raise ConfigError(f"unknown dataset {name!r}; known datasets: {', '.join(sorted(SOURCES))}")
+    return SOURCES[name](config)

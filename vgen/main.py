@@ -1,0 +1,51 @@
+"""Command-line entry point: `python -m vgen.main --config=configs/quickstart.py --workdir=DIR`.
+
+Kept short on purpose: flags, device setup, one call into train / evaluate. Any config field
+can be overridden, e.g. `--config.train.num_steps=100`.
+"""
+
+import sys
+
+import jax
+from absl import app, flags, logging
+from ml_collections import config_flags
+
+from vgen.errors import VgenError
+
+FLAGS = flags.FLAGS
+config_flags.DEFINE_config_file("config", None, "Experiment config file (path[:variant]).")
+flags.DEFINE_string("workdir", None, "Run directory: checkpoints, logs, samples, eval.")
+flags.DEFINE_enum("mode", "train", ["train", "eval", "sample"], "What to do.")
+flags.mark_flags_as_required(["config", "workdir"])
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    # TensorFlow (TFDS, TensorBoard) must not claim the GPUs that JAX uses.
+    import tensorflow as tf
+
+    tf.config.set_visible_devices([], "GPU")
+    from vgen import evaluate, sharding, train
+
+    sharding.initialize_distributed()
+    logging.info(
+        "JAX devices: %s (process %d of %d)",
+        jax.devices(),
+        jax.process_index(),
+        jax.process_count(),
+    )
+    try:
+        if FLAGS.mode == "train":
+            train.train_and_evaluate(FLAGS.config, FLAGS.workdir)
+        elif FLAGS.mode == "eval":
+            evaluate.evaluate(FLAGS.config, FLAGS.workdir)
+        else:
+            evaluate.write_sample_grids(FLAGS.config, FLAGS.workdir)
+    except VgenError as e:
+        print(f"vgen: error: {e}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    app.run(main)

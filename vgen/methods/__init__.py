@@ -1,0 +1,24 @@
+"""Model families. Each module exports the same small interface, chosen by `config.method`.
+
+init(config, rng, example_batch) -> TrainState
+train_step(config, state, batch, rng) -> (TrainState, metrics)
+eval_step(config, state, batch, rng) -> metrics
+sample(config, state, context, rng, horizon) -> video [B, horizon, H, W, C]
+"""
+
+import importlib
+from types import ModuleType
+
+from vgen.errors import ConfigError
+
+# The one place where method names map to modules.
+METHODS = {
+    "ffgan": "vgen.methods.ffgan",
+}
+
+
+def get_method(name: str) -> ModuleType:
+    """Imports the method module named by `config.method`."""
+    if name not in METHODS:
+        raise ConfigError(f"unknown method {name!r}; known methods: {', '.join(sorted(METHODS))}")
+    return importlib.import_module(METHODS[name])

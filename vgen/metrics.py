@@ -1,0 +1,155 @@
+"""Image quality metrics for video frames, in ``jax.numpy``.
+
+Every metric takes two arrays of frames ``[..., H, W, C]`` with values in
+``[0, max_value]`` (usually ``[0, 1]``) and returns one value per frame, shape
+``[...]`` (the leading dims of the input). All functions are pure, jittable and
+vmappable; shape checks are static and raise ``ValueError`` at trace time.
+
+- :func:`psnr`: peak signal-to-noise ratio in dB.
+- :func:`ssim`: structural similarity, numerically matching
+  ``skimage.metrics.structural_similarity(a, b, data_range=max_value, channel_axis=-1,
+  gaussian_weights=True, sigma=1.5, use_sample_covariance=False)`` (Wang et al. 2004).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = ["PSNR_MSE_EPS", "SSIM_WIN_SIZE", "psnr", "ssim"]
+
+#: Lower clamp on the MSE in :func:`psnr`, so identical frames give a finite value
+#: (``10 * log10(1 / 1e-10) = 100`` dB for ``max_value = 1``).
+PSNR_MSE_EPS = 1e-10
+
+# SSIM constants, as in Wang et al. (2004) and skimage with gaussian_weights=True.
+_SSIM_K1 = 0.01
+_SSIM_K2 = 0.03
+_SSIM_SIGMA = 1.5
+_SSIM_TRUNCATE = 3.5
+_SSIM_RADIUS = int(_SSIM_TRUNCATE * _SSIM_SIGMA + 0.5)  # 5, as in scipy.ndimage
+#: Side of the SSIM Gaussian window (11); frames must be at least this large.
+SSIM_WIN_SIZE = 2 * _SSIM_RADIUS + 1
+
+
+def _float_dtype(*arrays: jax.Array) -> jnp.dtype:
+    """Float dtype to compute in: the inputs' promoted dtype, at least float32."""
+    dtype = jnp.result_type(*arrays)
+    if not jnp.issubdtype(dtype, jnp.floating):
+        dtype = jnp.float32
+    return jnp.promote_types(dtype, jnp.float32)
+
+
+def _check_pair(name: str, a: jax.Array, b: jax.Array) -> None:
+    if a.shape != b.shape:
+        raise ValueError(f"{name}: shapes must match, got {a.shape} and {b.shape}")
+    if a.ndim < 3:
+        raise ValueError(f"{name}: expected frames [..., H, W, C], got shape {a.shape}")
+
+
+def psnr(a: jax.Array, b: jax.Array, max_value: float = 1.0) -> jax.Array:
+    """Peak signal-to-noise ratio in dB, per frame.
+
+    ``10 * log10(max_value**2 / MSE)`` with the MSE taken over ``H, W, C``. The MSE
+    is clamped below at :data:`PSNR_MSE_EPS` (1e-10), so identical frames give a
+    finite value (100 dB for ``max_value = 1``) instead of ``inf``.
+
+    Args:
+      a, b: frames ``[..., H, W, C]`` in ``[0, max_value]``, same shape.
+      max_value: the data range (peak value) of the frames.
+
+    Returns:
+      PSNR ``[...]``, one value per frame, float32 (or wider for wider inputs).
+    """
+    _check_pair("psnr", a, b)
+    dtype = _float_dtype(a, b)
+    a = jnp.asarray(a, dtype)
+    b = jnp.asarray(b, dtype)
+    mse = jnp.mean(jnp.square(a - b), axis=(-3, -2, -1))
+    mse = jnp.maximum(mse, PSNR_MSE_EPS)
+    return 10.0 * jnp.log10(jnp.asarray(max_value, dtype) ** 2 / mse)
+
+
+def _gaussian_kernel_1d() -> np.ndarray:
+    """Normalised 1-D Gaussian (sigma 1.5, radius 5), as ``scipy.ndimage``'s."""
+    x = np.arange(-_SSIM_RADIUS, _SSIM_RADIUS + 1, dtype=np.float64)
+    w = np.exp(-0.5 / (_SSIM_SIGMA * _SSIM_SIGMA) * x * x)
+    return w / w.sum()
+
+
+def _gaussian_filter_valid(x: jax.Array) -> jax.Array:
+    """Separable depthwise Gaussian blur, 'valid' region only.
+
+    Args:
+      x: ``[N, H, W, K]``.
+
+    Returns:
+      ``[N, H - 10, W - 10, K]``: each channel filtered independently.
+    """
+    k = x.shape[-1]
+    w = jnp.asarray(_gaussian_kernel_1d(), x.dtype)
+    # HWIO kernels with feature_group_count=K: one 1-D filter per channel.
+    kernel_h = jnp.tile(w.reshape(-1, 1, 1, 1), (1, 1, 1, k))
+    kernel_w = jnp.tile(w.reshape(1, -1, 1, 1), (1, 1, 1, k))
+    dn = ("NHWC", "HWIO", "NHWC")
+    for kernel in (kernel_h, kernel_w):
+        x = jax.lax.conv_general_dilated(
+            x,
+            kernel,
+            window_strides=(1, 1),
+            padding="VALID",
+            dimension_numbers=dn,
+            feature_group_count=k,
+            precision=jax.lax.Precision.HIGHEST,
+        )
+    return x
+
+
+def ssim(a: jax.Array, b: jax.Array, max_value: float = 1.0) -> jax.Array:
+    """Structural similarity (SSIM), per frame.
+
+    Matches ``skimage.metrics.structural_similarity(a, b, data_range=max_value,
+    channel_axis=-1, gaussian_weights=True, sigma=1.5, use_sample_covariance=False)``:
+    local means, variances (population normalisation) and covariance from an 11x11
+    Gaussian window (sigma 1.5, truncated at 3.5 sigma), ``K1 = 0.01``, ``K2 = 0.03``;
+    the SSIM map is averaged over channels and over the region at least 5 pixels away
+    from the border (skimage's crop), which equals a 'valid' convolution.
+
+    Args:
+      a, b: frames ``[..., H, W, C]`` in ``[0, max_value]``, same shape,
+        ``H, W >= 11``.
+      max_value: the data range of the frames.
+
+    Returns:
+      SSIM ``[...]``, one value per frame (1 for identical frames).
+
+    Raises:
+      ValueError: if shapes differ or a frame is smaller than 11x11.
+    """
+    _check_pair("ssim", a, b)
+    *lead, h, w, c = a.shape
+    if h < SSIM_WIN_SIZE or w < SSIM_WIN_SIZE:
+        raise ValueError(
+            f"ssim: frames must be at least {SSIM_WIN_SIZE}x{SSIM_WIN_SIZE} "
+            f"(the Gaussian window size), got H={h}, W={w} (shape {a.shape})"
+        )
+    dtype = _float_dtype(a, b)
+    x = jnp.asarray(a, dtype).reshape(-1, h, w, c)
+    y = jnp.asarray(b, dtype).reshape(-1, h, w, c)
+
+    # Filter the five moments in one pass: channels [x, y, xx, yy, xy] * C.
+    stats = jnp.concatenate([x, y, x * x, y * y, x * y], axis=-1)
+    ux, uy, uxx, uyy, uxy = jnp.split(_gaussian_filter_valid(stats), 5, axis=-1)
+    vx = uxx - ux * ux  # population (co)variances: cov_norm = 1
+    vy = uyy - uy * uy
+    vxy = uxy - ux * uy
+
+    c1 = (_SSIM_K1 * max_value) ** 2
+    c2 = (_SSIM_K2 * max_value) ** 2
+    num = (2 * ux * uy + c1) * (2 * vxy + c2)
+    den = (ux * ux + uy * uy + c1) * (vx + vy + c2)
+    s = num / den  # [N, H - 10, W - 10, C]
+    # Every channel's valid region has the same size, so the overall mean equals
+    # skimage's mean over channels of per-channel means.
+    return jnp.mean(s, axis=(1, 2, 3)).reshape(lead)

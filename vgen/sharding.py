@@ -1,0 +1,59 @@
+"""Data parallelism: a 1-D device mesh with a "data" axis, batch sharded, parameters replicated.
+
+The same code runs on one CPU, several local devices and several hosts: after
+`initialize_distributed()`, `jax.devices()` lists every host's devices and each host feeds its
+own slice of the global batch.
+"""
+
+import os
+from typing import Any
+
+import jax
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from vgen.errors import ConfigError
+
+DATA_AXIS = "data"
+
+
+def initialize_distributed() -> None:
+    """Joins a multi-host job when launched as one (coordinator env set by launch/ scripts)."""
+    if os.environ.get("JAX_COORDINATOR_ADDRESS") and jax.process_count() == 1:
+        jax.distributed.initialize()
+
+
+def make_mesh() -> Mesh:
+    """All devices of all hosts on one "data" axis."""
+    return Mesh(np.asarray(jax.devices()), (DATA_AXIS,))
+
+
+def replicated(mesh: Mesh) -> NamedSharding:
+    return NamedSharding(mesh, PartitionSpec())
+
+
+def batch_sharded(mesh: Mesh) -> NamedSharding:
+    """Leading (batch) axis split over the "data" axis, the rest replicated."""
+    return NamedSharding(mesh, PartitionSpec(DATA_AXIS))
+
+
+def check_batch_size(batch_size: int, mesh: Mesh, what: str = "train.batch_size") -> None:
+    if batch_size % mesh.size:
+        raise ConfigError(
+            f"{what} ({batch_size}) must be divisible by the number of devices ({mesh.size})"
+        )
+
+
+def local_batch_size(global_batch_size: int) -> int:
+    """This host's share of the global batch."""
+    return global_batch_size // jax.process_count()
+
+
+def shard_batch(batch: dict[str, Any], mesh: Mesh) -> dict[str, jax.Array]:
+    """Places this host's part of a batch (leading axis) as global arrays sharded over "data"."""
+    sharding = batch_sharded(mesh)
+    if jax.process_count() == 1:
+        return jax.device_put(batch, sharding)
+    return jax.tree.map(
+        lambda x: jax.make_array_from_process_local_data(sharding, np.asarray(x)), batch
+    )
