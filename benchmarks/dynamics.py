@@ -19,7 +19,14 @@ try:
 except ImportError:  # run as a plain script from a checkout
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import functools
+import importlib.util
+
+from vgen.data import make_source
 from vgen.data.dynamics import DynamicsSource
+from vgen.methods import ffgan
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _clips_per_second(step: Callable[[jax.Array], object], batch_size: int, repeats: int) -> float:
@@ -43,25 +50,59 @@ def measure_dynamics(
     return _clips_per_second(lambda r: source.train_batch(r, batch_size), batch_size, repeats)
 
 
+def quickstart_config():
+    path = os.path.join(REPO, "configs", "quickstart.py")
+    spec = importlib.util.spec_from_file_location("quickstart", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.get_config()
+
+
+def measure_ffgan_step(config, repeats: int = 10) -> float:
+    """Clips/s of the jitted FF-GAN train step (data excluded) at the config's batch and shape."""
+    source = make_source(config)
+    batch_size = config.train.batch_size
+    batch = source.train_batch(jax.random.key(0), batch_size)
+    state = ffgan.init(config, jax.random.key(0, impl="rbg"), batch)
+    step = jax.jit(functools.partial(ffgan.train_step, config))
+    holder = {"state": state}
+
+    def run(rng):
+        holder["state"], metrics = step(holder["state"], batch, rng)
+        return metrics
+
+    return _clips_per_second(run, batch_size, repeats)
+
+
 def main() -> None:
-    num_frames, resolution = 20, 64
-    # (what, batch size, clips/s). Add other rows here, e.g. the FF-GAN train step's
-    # clips/s at the same batch size, to compare data generation with training.
-    rows: list[tuple[str, int, float]] = []
+    config = quickstart_config()
+    d = config.data
+    frames, res, batch = d.context_frames + d.predict_frames, d.resolution, config.train.batch_size
+    # (what, shape, batch size, clips/s): data generation next to the train step it feeds.
+    rows = [
+        (
+            "dynamics train_batch",
+            f"{frames}x{res}x{res}",
+            batch,
+            measure_dynamics(batch, frames, res),
+        ),
+        (
+            "ffgan train_step (quickstart)",
+            f"{frames}x{res}x{res}",
+            batch,
+            measure_ffgan_step(config),
+        ),
+    ]
     for batch_size in (16, 64):
         rows.append(
-            (
-                "dynamics train_batch",
-                batch_size,
-                measure_dynamics(batch_size, num_frames, resolution),
-            )
+            ("dynamics train_batch", "20x64x64", batch_size, measure_dynamics(batch_size, 20, 64))
         )
 
     print(f"device: {jax.devices()[0].device_kind} ({jax.default_backend()})")
-    print(f"clips: {num_frames} frames x {resolution}x{resolution}x3")
-    print(f"{'what':<32} {'batch':>6} {'clips/s':>12}")
-    for what, batch_size, rate in rows:
-        print(f"{what:<32} {batch_size:>6} {rate:>12.1f}")
+    print(f"{'what':<32} {'frames x H x W':>15} {'batch':>6} {'clips/s':>10}")
+    for what, shape, batch_size, rate in rows:
+        print(f"{what:<32} {shape:>15} {batch_size:>6} {rate:>10.1f}")
+    print(f"data / train-step ratio (quickstart): {rows[0][3] / rows[1][3]:.1f}x")
 
 
 if __name__ == "__main__":

@@ -3,12 +3,24 @@
 import os
 import subprocess
 import sys
+import tempfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+# Compiled programs are reused across the many short runs of the tests.
+JAX_CACHE = os.path.join(tempfile.gettempdir(), "vgen-tests-jax-cache")
+
+
 def env(**extra: str) -> dict[str, str]:
-    out = dict(os.environ, JAX_PLATFORMS="cpu", TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=REPO)
+    out = dict(
+        os.environ,
+        JAX_PLATFORMS="cpu",
+        TF_CPP_MIN_LOG_LEVEL="3",
+        PYTHONPATH=REPO,
+        JAX_COMPILATION_CACHE_DIR=JAX_CACHE,
+        JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+    )
     out.update(extra)
     return out
 

@@ -88,6 +88,18 @@ def test_psnr_symmetric_jit_vmap():
 def test_psnr_shape_mismatch_raises():
     with pytest.raises(ValueError, match="shapes"):
         psnr(jnp.zeros((4, 4, 3)), jnp.zeros((4, 5, 3)))
+    with pytest.raises(ValueError, match="broadcast"):
+        psnr(jnp.zeros((2, 4, 4, 3)), jnp.zeros((3, 4, 4, 3)))
+
+
+def test_leading_axes_broadcast():
+    rng = np.random.default_rng(0)
+    samples = jnp.asarray(rng.uniform(size=(3, 2, 16, 16, 1)), jnp.float32)
+    truth = jnp.asarray(rng.uniform(size=(2, 16, 16, 1)), jnp.float32)
+    for metric in (psnr, ssim):
+        got = metric(samples, truth[None])
+        want = jnp.stack([metric(s, truth) for s in samples])
+        chex.assert_trees_all_close(got, want, atol=1e-6)
 
 
 # --------------------------------------------------------------------------------- SSIM

@@ -4,6 +4,7 @@ Kept short on purpose: flags, device setup, one call into train / evaluate. Any 
 can be overridden, e.g. `--config.train.num_steps=100`.
 """
 
+import logging as std_logging
 import sys
 
 import jax
@@ -19,9 +20,17 @@ flags.DEFINE_enum("mode", "train", ["train", "eval", "sample"], "What to do.")
 flags.mark_flags_as_required(["config", "workdir"])
 
 
+class _QuietOrbax(std_logging.Filter):
+    """Orbax logs every step of every save at INFO; keep its warnings and errors only."""
+
+    def filter(self, record: std_logging.LogRecord) -> bool:
+        return record.levelno >= std_logging.WARNING or "/orbax/" not in record.pathname
+
+
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    logging.get_absl_handler().addFilter(_QuietOrbax())
     # TensorFlow (TFDS, TensorBoard) must not claim the GPUs that JAX uses.
     import tensorflow as tf
 

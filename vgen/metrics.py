@@ -41,11 +41,20 @@ def _float_dtype(*arrays: jax.Array) -> jnp.dtype:
     return jnp.promote_types(dtype, jnp.float32)
 
 
-def _check_pair(name: str, a: jax.Array, b: jax.Array) -> None:
-    if a.shape != b.shape:
-        raise ValueError(f"{name}: shapes must match, got {a.shape} and {b.shape}")
-    if a.ndim < 3:
-        raise ValueError(f"{name}: expected frames [..., H, W, C], got shape {a.shape}")
+def _broadcast_pair(name: str, a: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Broadcasts the leading axes of two frame stacks; their frames must have one shape."""
+    a, b = jnp.asarray(a), jnp.asarray(b)
+    if a.ndim < 3 or b.ndim < 3 or a.shape[-3:] != b.shape[-3:]:
+        raise ValueError(
+            f"{name}: frame shapes must match ([..., H, W, C]), got {a.shape} and {b.shape}"
+        )
+    try:
+        shape = jnp.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(
+            f"{name}: leading axes do not broadcast: {a.shape} and {b.shape}"
+        ) from None
+    return jnp.broadcast_to(a, shape), jnp.broadcast_to(b, shape)
 
 
 def psnr(a: jax.Array, b: jax.Array, max_value: float = 1.0) -> jax.Array:
@@ -56,13 +65,13 @@ def psnr(a: jax.Array, b: jax.Array, max_value: float = 1.0) -> jax.Array:
     finite value (100 dB for ``max_value = 1``) instead of ``inf``.
 
     Args:
-      a, b: frames ``[..., H, W, C]`` in ``[0, max_value]``, same shape.
+      a, b: frames ``[..., H, W, C]`` in ``[0, max_value]``; leading axes broadcast.
       max_value: the data range (peak value) of the frames.
 
     Returns:
       PSNR ``[...]``, one value per frame, float32 (or wider for wider inputs).
     """
-    _check_pair("psnr", a, b)
+    a, b = _broadcast_pair("psnr", a, b)
     dtype = _float_dtype(a, b)
     a = jnp.asarray(a, dtype)
     b = jnp.asarray(b, dtype)
@@ -117,7 +126,7 @@ def ssim(a: jax.Array, b: jax.Array, max_value: float = 1.0) -> jax.Array:
     from the border (skimage's crop), which equals a 'valid' convolution.
 
     Args:
-      a, b: frames ``[..., H, W, C]`` in ``[0, max_value]``, same shape,
+      a, b: frames ``[..., H, W, C]`` in ``[0, max_value]`` (leading axes broadcast),
         ``H, W >= 11``.
       max_value: the data range of the frames.
 
@@ -127,7 +136,7 @@ def ssim(a: jax.Array, b: jax.Array, max_value: float = 1.0) -> jax.Array:
     Raises:
       ValueError: if shapes differ or a frame is smaller than 11x11.
     """
-    _check_pair("ssim", a, b)
+    a, b = _broadcast_pair("ssim", a, b)
     *lead, h, w, c = a.shape
     if h < SSIM_WIN_SIZE or w < SSIM_WIN_SIZE:
         raise ValueError(

@@ -1,0 +1,1 @@
+"""Array operators used by the models (feature flow, correlation)."""
