@@ -28,6 +28,7 @@ from vgen import config_lib, losses, schedules
 from vgen.errors import ConfigError
 from vgen.metrics import psnr
 from vgen.nn.convlstm import ConvLSTM, ConvLSTMCell
+from vgen.nn.scan import time_unroll
 from vgen.ops.feature_flow import feature_flow
 from vgen.train_state import TrainState
 
@@ -137,6 +138,7 @@ class FFGenerator(nn.Module):
                 variable_broadcast="params" if train else ["params", "batch_stats"],
                 variable_carry="batch_stats" if train else (),
                 split_rngs={"params": False},
+                unroll=time_unroll(),
             )(*args, name="cell")
             _, (preds, masks, flows) = cell(carry, time_major)
         swap = lambda a: jnp.swapaxes(a, 0, 1)

@@ -4,6 +4,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from vgen.nn.scan import time_unroll
+
 Carry = tuple[jax.Array, jax.Array]  # (cell c, hidden h), each [B, H, W, features]
 
 
@@ -52,6 +54,7 @@ class ConvLSTM(nn.Module):
             split_rngs={"params": False},
             in_axes=1,
             out_axes=1,
+            unroll=time_unroll(),
         )
         carry = ConvLSTMCell.zero_carry(xs.shape[:1] + xs.shape[2:4], self.features, xs.dtype)
         _, ys = scan(self.features, self.kernel_size, self.weight_norm, name="cell")(carry, xs)
