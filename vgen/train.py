@@ -64,14 +64,14 @@ def create_train_state(config, method, source, mesh, rng: jax.Array):
 
 
 def sample_grids(
-    config, method, state, clips: dict[str, jax.Array], rng: jax.Array
+    config, sample_fn, state, clips: dict[str, jax.Array], rng: jax.Array
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Ground truth above one sample per clip: an animated grid [T, H', W', 3] and a filmstrip."""
+    """Ground truth above one sample per clip: an animated grid [T, H', W', 3] and a filmstrip.
+
+    `sample_fn(state, context, rng, horizon)` is the method's jitted `sample`."""
     c = config.data.context_frames
     video = clips["video"]
-    horizon = video.shape[1] - c
-    sample_fn = jax.jit(functools.partial(method.sample, config), static_argnums=3)
-    preds = sample_fn(state, video[:, :c], rng, horizon)
+    preds = sample_fn(state, video[:, :c], rng, video.shape[1] - c)
     generated = np.concatenate([np.asarray(video[:, :c]), np.asarray(preds)], axis=1)
     rows = [np.asarray(video), generated]
     return viz.video_grid(rows), viz.filmstrip(rows)
@@ -140,6 +140,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Any:
         donate_argnums=0,
     )
     eval_step = jax.jit(functools.partial(method.eval_step, config))
+    sample_fn = jax.jit(functools.partial(method.sample, config), static_argnums=3)
     val_clips = source.eval_clips(t.batch_size, split="val")
     sample_clips = jax.tree.map(lambda x: x[:NUM_SAMPLE_CLIPS], val_clips)
     local_batch = sharding.local_batch_size(t.batch_size)
@@ -181,7 +182,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Any:
                 accumulated = None
 
             if step % t.sample_every == 0 or last:
-                grid, strip = sample_grids(config, method, state, sample_clips, sample_rng)
+                grid, strip = sample_grids(config, sample_fn, state, sample_clips, sample_rng)
                 write_samples(workdir, step, grid, strip, writer)
 
             if step % t.checkpoint_every == 0 or last or preemption.requested:
