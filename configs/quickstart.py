@@ -27,6 +27,9 @@ def get_config(arg: str | None = None):
     # on CPU.
     config.model.disc = "convlstm"
 
+    # A strong closed-loop L2 (vs 10 by default): at 600 steps, first-frame PSNR 25.2 dB against
+    # 24.8 dB at 1600 steps with 10 (benchmarked in the issue notes).
+    config.train.l2_weight = 100.0
     config.train.num_steps = 1600
     config.train.batch_size = 16
     config.train.checkpoint_every = 500

@@ -8,6 +8,7 @@ import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 from vgen.data import make_source
@@ -81,9 +82,14 @@ def test_teacher_forcing_reads_real_frames(config, state):
     chex.assert_trees_all_close(run(video, free), run(edited, free))
 
 
-def test_discriminator_is_causal(config, state):
+@pytest.mark.parametrize("variant", ffgan.DISCRIMINATORS)
+def test_discriminator_is_causal(config, variant):
+    config = config.copy_and_resolve_references()
+    config.model.disc = variant
     _, disc = ffgan._networks(config)
     video = video_batch(config)["video"]
+    params = disc.init(jax.random.key(0), video)["params"]
+    state = ffgan.TrainState.create({"disc": params}, {"disc": optax.identity()})
     logits = disc.apply({"params": state.params["disc"]}, video)
     chex.assert_shape(logits, video.shape[:2])
     edited = disc.apply({"params": state.params["disc"]}, video.at[:, -1].set(0.0))
@@ -91,25 +97,40 @@ def test_discriminator_is_causal(config, state):
     assert float(jnp.abs(logits[:, -1] - edited[:, -1]).max()) > 1e-6
 
 
-@pytest.mark.parametrize("disc", ffgan.DISCRIMINATORS)
-def test_training_steps_move_losses_the_right_way(config, disc):
-    """On a fixed batch the closed-loop L2 falls and the discriminator learns to separate."""
+def train_fixed_batch(config, steps: int, **train_overrides):
+    """Trains on one fixed batch of Dynamics clips; returns the metrics of every step."""
     config = config.copy_and_resolve_references()
-    config.model.disc = disc
-    config.train.lr_gen = config.train.lr_disc = 2e-3
+    config.train.update(train_overrides)
     batch = make_source(config).train_batch(jax.random.key(3), 4)  # predictable motion
     state = ffgan.init(config, jax.random.key(0), batch)
     step = jax.jit(functools.partial(ffgan.train_step, config))
     history = []
-    for i in range(25):
+    for i in range(steps):
         state, m = step(state, batch, jax.random.key(i))
         history.append(jax.device_get(m))
-    assert int(state.step) == 25
-    first, last = history[0], history[-1]
-    assert last["l2"] < 0.7 * first["l2"]
-    # GAN losses oscillate; the discriminator must at least start separating real from fake.
-    assert min(h["d_loss"] for h in history) < first["d_loss"] - 0.02
-    assert all(np.isfinite(h["g_loss"]) for h in history)
+    assert int(state.step) == steps
+    assert all(np.isfinite(h["g_loss"]) and np.isfinite(h["d_loss"]) for h in history)
+    return history
+
+
+def test_generator_updates_lower_its_losses(config):
+    """Against a frozen discriminator, the generator's L2 and adversarial losses fall."""
+    history = train_fixed_batch(
+        config, 20, lr_gen=2e-3, lr_disc=1e-12, curriculum_every=0, closed_loop_frames=3
+    )
+    assert history[-1]["l2"] < 0.7 * history[0]["l2"]
+    assert history[-1]["g_adv"] < history[0]["g_adv"]
+
+
+@pytest.mark.parametrize("disc", ffgan.DISCRIMINATORS)
+def test_discriminator_updates_lower_its_loss(config, disc):
+    """Against a frozen generator, the discriminator learns to separate real from generated."""
+    config = config.copy_and_resolve_references()
+    config.model.disc = disc
+    config.model.disc_channels = 8
+    history = train_fixed_batch(config, 60, lr_gen=1e-12, lr_disc=5e-4, curriculum_every=0)
+    assert history[-1]["d_loss"] < history[0]["d_loss"] - 0.1
+    assert history[-1]["d_acc_train_data"] + history[-1]["d_acc_samples"] > 1.3
 
 
 def test_bad_model_settings_raise(config):

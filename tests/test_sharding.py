@@ -7,7 +7,8 @@ from helpers import REPO, env
 
 SCRIPT = r"""
 import functools, importlib.util, os
-import jax, numpy as np
+import jax, numpy as np, optax
+from vgen.train_state import TrainState
 from vgen import sharding
 from vgen.data import make_source
 from vgen.methods import ffgan
@@ -19,6 +20,10 @@ config = qs.get_config("tiny")
 source = make_source(config)
 batch = source.train_batch(jax.random.key(1), 4)
 state = ffgan.init(config, jax.random.key(0), batch)
+# Plain SGD: Adam's first step is lr * sign(grad), which turns float noise in gradients that are
+# exactly zero in theory (conv biases before batch norm) into differences of 2 * lr.
+sgd = {name: optax.sgd(0.1) for name in state.params}
+state = TrainState.create(state.params, sgd, state.batch_stats)
 step = functools.partial(ffgan.train_step, config)
 rng = jax.random.key(2)
 

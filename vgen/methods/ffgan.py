@@ -74,6 +74,7 @@ class FFGenCell(nn.Module):
     num_down: int
     kappa: int
     train: bool
+    mask_bias: float = 0.0
 
     @nn.compact
     def __call__(self, carry, inputs):
@@ -98,9 +99,16 @@ class FFGenCell(nn.Module):
         y = feature_flow(fixels, flow)
         for i in reversed(range(self.num_down)):
             y = Up(self.channels * 2**i, self.train)(y)
-        out = nn.Conv(x_prev.shape[-1] + 1, (3, 3), padding="SAME", name="to_pixels")(y)
-        mask = jax.nn.sigmoid(out[..., -1:])
-        x_pred = mask * x_prev + (1.0 - mask) * jax.nn.sigmoid(out[..., :-1])
+        pixels = nn.Conv(x_prev.shape[-1], (3, 3), padding="SAME", name="to_pixels")(y)
+        mask_logit = nn.Conv(
+            1,
+            (3, 3),
+            padding="SAME",
+            bias_init=nn.initializers.constant(self.mask_bias),
+            name="past_frame_mask",
+        )(y)
+        mask = jax.nn.sigmoid(mask_logit)
+        x_pred = mask * x_prev + (1.0 - mask) * jax.nn.sigmoid(pixels)
         return (e1_state, d1_state, x_pred), (x_pred, mask, flow)
 
 
@@ -111,6 +119,7 @@ class FFGenerator(nn.Module):
     fixel_channels: int
     num_down: int
     kappa: int
+    mask_bias: float = 0.0
 
     @nn.compact
     def __call__(self, video: jax.Array, use_real: jax.Array, z: jax.Array, train: bool):
@@ -123,7 +132,14 @@ class FFGenerator(nn.Module):
             ConvLSTMCell.zero_carry(grid, self.fixel_channels),
             jnp.zeros_like(video[:, 0]),
         )
-        args = (self.channels, self.fixel_channels, self.num_down, self.kappa, train)
+        args = (
+            self.channels,
+            self.fixel_channels,
+            self.num_down,
+            self.kappa,
+            train,
+            self.mask_bias,
+        )
         time_major = (jnp.swapaxes(video[:, :-1], 0, 1), use_real, jnp.swapaxes(z, 0, 1))
         if self.is_initializing():
             # A scan cannot create its carried batch statistics (the carry's structure would
@@ -222,6 +238,7 @@ def _networks(config: ml_collections.ConfigDict) -> tuple[FFGenerator, FFDiscrim
         fixel_channels=m.fixel_channels,
         num_down=int(math.log2(m.flow_downsample)),
         kappa=m.kappa,
+        mask_bias=m.mask_bias,
     )
     disc_down = max(1, int(math.log2(config.data.resolution / 8)))
     disc = FFDiscriminator(channels=m.disc_channels, num_down=disc_down, variant=m.disc)
@@ -403,6 +420,9 @@ def default_config() -> ml_collections.ConfigDict:
             z_dim=16,
             disc="conv3d_convlstm",  # the thesis's best discriminator; or "convlstm"
             disc_channels=32,
+            # Initial logit of the past-frame mask: > 0 starts by copying x_{t-1}, so the
+            # generator first learns where things change.
+            mask_bias=2.0,
         )
     )
     t = config.train
