@@ -27,8 +27,8 @@ def get_config(arg: str | None = None):
     # on CPU.
     config.model.disc = "convlstm"
 
-    # A strong closed-loop L2 (vs 10 by default): at 600 steps, first-frame PSNR 25.2 dB against
-    # 24.8 dB at 1600 steps with 10 (benchmarked in the issue notes).
+    # A strong closed-loop L2 (10 by default): measured on this config, first-frame PSNR after
+    # 600 steps with 100 was 25.2 dB, against 24.8 dB after 1600 steps with 10.
     config.train.l2_weight = 100.0
     config.train.num_steps = 1600
     config.train.batch_size = 16
