@@ -45,9 +45,8 @@ def common_config() -> ml_collections.ConfigDict:
     c.train.batch_size = 16
     c.train.checkpoint_every = 500
     c.train.keep_checkpoints = 3
-    c.train.log_every = 50
+    c.train.log_every = 50  # also runs the method's eval_step on validation clips
     c.train.sample_every = 500
-    c.train.eval_every = 0  # steps between validation metrics (eval_step); 0 = at log steps
 
     c.eval = ml_collections.ConfigDict()
     c.eval.num_samples = 10  # N samples per clip
@@ -77,7 +76,6 @@ def validate(config: ml_collections.ConfigDict) -> None:
     _require(t.batch_size >= 1, f"train.batch_size must be >= 1, got {t.batch_size}")
     for name in ("checkpoint_every", "keep_checkpoints", "log_every", "sample_every"):
         _require(t[name] >= 1, f"train.{name} must be >= 1, got {t[name]}")
-    _require(t.eval_every >= 0, f"train.eval_every must be >= 0, got {t.eval_every}")
     for name in ("num_samples", "num_clips", "batch_size", "sample_chunk"):
         _require(e[name] >= 1, f"eval.{name} must be >= 1, got {e[name]}")
     _require(e.split in ("val", "test"), f"eval.split must be 'val' or 'test', got {e.split!r}")

@@ -174,10 +174,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Any:
                         f"non-finite {', '.join(bad)} in the steps up to {step}; "
                         f"the last good checkpoint (step {last_good}) is kept in {ckpt.directory}"
                     )
-                eval_every = t.eval_every or t.log_every
-                if step % eval_every == 0 or last:
-                    val = eval_step(state, val_clips, jax.random.fold_in(sample_rng, step))
-                    scalars.update({k: float(v) for k, v in val.items()})
+                val = eval_step(state, val_clips, jax.random.fold_in(sample_rng, step))
+                scalars.update({k: float(v) for k, v in val.items()})
                 writer.write_scalars(step, scalars)
                 accumulated = None
 
