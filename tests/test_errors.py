@@ -37,3 +37,10 @@ def test_missing_config_file(tmp_path):
     proc = vgen_main("--config=configs/does_not_exist.py", f"--workdir={tmp_path}")
     assert proc.returncode != 0
     assert "does_not_exist.py" in proc.stderr
+
+
+def test_half_configured_multihost_env(tmp_path):
+    proc = vgen_main(TINY, f"--workdir={tmp_path}", JAX_COORDINATOR_ADDRESS="127.0.0.1:1")
+    assert proc.returncode == 2
+    assert "JAX_NUM_PROCESSES, JAX_PROCESS_ID is not" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -37,14 +37,14 @@ def main(argv: list[str]) -> None:
     tf.config.set_visible_devices([], "GPU")
     from vgen import evaluate, sharding, train
 
-    sharding.initialize_distributed()
-    logging.info(
-        "JAX devices: %s (process %d of %d)",
-        jax.devices(),
-        jax.process_index(),
-        jax.process_count(),
-    )
     try:
+        sharding.initialize_distributed()
+        logging.info(
+            "JAX devices: %s (process %d of %d)",
+            jax.devices(),
+            jax.process_index(),
+            jax.process_count(),
+        )
         if FLAGS.mode == "train":
             train.train_and_evaluate(FLAGS.config, FLAGS.workdir)
         elif FLAGS.mode == "eval":

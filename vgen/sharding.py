@@ -18,9 +18,25 @@ DATA_AXIS = "data"
 
 
 def initialize_distributed() -> None:
-    """Joins a multi-host job when launched as one (coordinator env set by launch/ scripts)."""
-    if os.environ.get("JAX_COORDINATOR_ADDRESS") and jax.process_count() == 1:
-        jax.distributed.initialize()
+    """Joins a multi-host job when launched as one (coordinator env set by launch/ scripts).
+
+    Must run before anything touches a JAX device."""
+    env = os.environ
+    if not env.get("JAX_COORDINATOR_ADDRESS"):
+        return
+    missing = [v for v in ("JAX_NUM_PROCESSES", "JAX_PROCESS_ID") if not env.get(v)]
+    if missing:
+        raise ConfigError(
+            f"JAX_COORDINATOR_ADDRESS is set but {', '.join(missing)} is not: set all three "
+            "to run as one process of a multi-host job (see launch/)"
+        )
+    # CPU processes exchange gradients through gloo; accelerators use their own collectives.
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    jax.distributed.initialize(
+        coordinator_address=env["JAX_COORDINATOR_ADDRESS"],
+        num_processes=int(env["JAX_NUM_PROCESSES"]),
+        process_id=int(env["JAX_PROCESS_ID"]),
+    )
 
 
 def make_mesh() -> Mesh:
