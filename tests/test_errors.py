@@ -14,6 +14,10 @@ TINY = "--config=configs/quickstart.py:tiny"
         ([TINY, "--config.train.batch_size=0"], "train.batch_size must be >= 1"),
         ([TINY, "--config.model.kappa=4"], "model.kappa must be odd"),
         (
+            [TINY, "--config.data.name=moving_mnist", "--config.data.resolution=32"],
+            "Get MNIST on a machine",
+        ),
+        (
             ["--config=configs/ffgan_kth.py:tiny", "--config.data.data_dir=/nonexistent"],
             "KTH is not prepared",
         ),

@@ -34,10 +34,31 @@ def _kth(config: ml_collections.ConfigDict) -> Any:
     return KTHSource(config)
 
 
+def _moving_mnist(config: ml_collections.ConfigDict) -> Any:
+    from vgen.data.moving_mnist import MovingMNISTSource, load_mnist_digits
+
+    d = config.data
+    train_x, train_y, test_x, test_y = load_mnist_digits(
+        data_dir=d.get("data_dir") or None, npz_path=d.get("mnist_npz") or None
+    )
+    return MovingMNISTSource(
+        seed=config.seed,
+        digits=train_x,
+        labels=train_y,
+        test_digits=test_x,
+        test_labels=test_y,
+        stochastic=d.get("stochastic", False),
+        num_digits=d.get("num_digits", 2),
+        num_frames=d.context_frames + d.predict_frames,
+        resolution=d.resolution,
+    )
+
+
 # The one place where dataset names map to their sources.
 SOURCES: dict[str, Callable[[ml_collections.ConfigDict], Any]] = {
     "dynamics": _dynamics,
     "kth": _kth,
+    "moving_mnist": _moving_mnist,  # data.stochastic: Stochastic Moving MNIST (Denton & Fergus)
 }
 
 
