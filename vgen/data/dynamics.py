@@ -24,7 +24,8 @@ import math
 
 import jax
 import jax.numpy as jnp
-import numpy as np
+
+from vgen.data.pipeline import IndexedClipSource
 
 __all__ = [
     "CLASS_NAMES",
@@ -300,7 +301,7 @@ def _random_clips(base_key, rng, *, batch_size: int, size: int, num_frames: int,
     return _clips_at(base_key, indices, num_frames=num_frames, resolution=resolution)
 
 
-class DynamicsSource:
+class DynamicsSource(IndexedClipSource):
     """Deterministic dataset: clip ``i`` of split ``s`` is a pure function of (seed, s, i).
 
     Index ``i`` in ``[0, per_class * NUM_CLASSES)`` has label ``i % NUM_CLASSES`` and key
@@ -325,67 +326,25 @@ class DynamicsSource:
         for split, n in per_class.items():
             if int(n) < 1:
                 raise ValueError(f"DynamicsSource: {split}_per_class must be >= 1, got {n}")
-        self.seed = int(seed)
+        sizes = {split: int(n) * NUM_CLASSES for split, n in per_class.items()}
+        super().__init__(seed=seed, splits=SPLITS, sizes=sizes)
         self.resolution = int(resolution)
         self.num_frames = int(num_frames)
-        self._sizes = {split: int(n) * NUM_CLASSES for split, n in per_class.items()}
-        root = jax.random.key(self.seed)
-        self._base_keys = {s: jax.random.fold_in(root, i) for i, s in enumerate(SPLITS)}
 
-    def _check_split(self, split: str) -> None:
-        if split not in self._sizes:
-            raise ValueError(f"DynamicsSource: unknown split {split!r}; expected one of {SPLITS}")
-
-    def split_size(self, split: str) -> int:
-        """Number of clips in ``split`` (per-class size * NUM_CLASSES)."""
-        self._check_split(split)
-        return self._sizes[split]
-
-    def clips(self, split: str, indices: np.ndarray | jax.Array) -> dict[str, jax.Array]:
-        """Clips at ``indices`` [N] of ``split`` -> see :func:`render_clips` (N clips)."""
-        size = self.split_size(split)
-        idx = np.asarray(indices)
-        if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer):
-            raise ValueError(
-                f"DynamicsSource.clips: indices must be a 1-D integer array, "
-                f"got shape {idx.shape} dtype {idx.dtype}"
-            )
-        if idx.size and (idx.min() < 0 or idx.max() >= size):
-            raise ValueError(
-                f"DynamicsSource.clips: indices must be in [0, {size}) for split {split!r}, "
-                f"got min {idx.min()} max {idx.max()}"
-            )
+    def _clips(self, split: str, indices: jax.Array) -> dict[str, jax.Array]:
         return _clips_at(
             self._base_keys[split],
-            jnp.asarray(idx, jnp.int32),
+            indices,
             num_frames=self.num_frames,
             resolution=self.resolution,
         )
 
-    def train_batch(self, rng: jax.Array, batch_size: int) -> dict[str, jax.Array]:
-        """``batch_size`` train clips at uniform random indices drawn from ``rng``.
-
-        One jitted call; ``rng`` may be traced (usable inside a jitted step).
-        """
-        if int(batch_size) < 1:
-            raise ValueError(
-                f"DynamicsSource.train_batch: batch_size must be >= 1, got {batch_size}"
-            )
+    def _random_clips(self, rng: jax.Array, batch_size: int) -> dict[str, jax.Array]:
         return _random_clips(
             self._base_keys["train"],
             rng,
-            batch_size=int(batch_size),
+            batch_size=batch_size,
             size=self._sizes["train"],
             num_frames=self.num_frames,
             resolution=self.resolution,
         )
-
-    def eval_clips(self, num_clips: int, split: str = "test") -> dict[str, jax.Array]:
-        """The first ``num_clips`` clips of ``split``: a fixed, class-balanced evaluation set."""
-        size = self.split_size(split)
-        if not 1 <= int(num_clips) <= size:
-            raise ValueError(
-                f"DynamicsSource.eval_clips: num_clips must be in [1, {size}] for split "
-                f"{split!r}, got {num_clips}"
-            )
-        return self.clips(split, np.arange(int(num_clips), dtype=np.int32))

@@ -38,6 +38,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from vgen.data.pipeline import IndexedClipSource
 from vgen.errors import DatasetNotFoundError
 
 __all__ = [
@@ -271,7 +272,7 @@ def _check_pool(name: str, digits, labels) -> tuple[np.ndarray, np.ndarray]:
     return digits, labels.astype(np.int32)
 
 
-class MovingMNISTSource:
+class MovingMNISTSource(IndexedClipSource):
     """Deterministic dataset: clip ``i`` of split ``s`` is a pure function of (seed, s, i).
 
     Clip ``i`` of split ``s`` has key ``fold_in(fold_in(key(seed), split_id), i)`` with
@@ -302,9 +303,6 @@ class MovingMNISTSource:
         if int(num_frames) < 2:
             raise ValueError(f"MovingMNISTSource: num_frames must be >= 2, got {num_frames}")
         sizes = {"train": train_per_split, "test": test_per_split, "val": val_per_split}
-        for split, n in sizes.items():
-            if int(n) < 1:
-                raise ValueError(f"MovingMNISTSource: {split}_per_split must be >= 1, got {n}")
         if (test_digits is None) != (test_labels is None):
             raise ValueError("MovingMNISTSource: give both test_digits and test_labels, or neither")
         digits, labels = _check_pool("digits", digits, labels)
@@ -334,16 +332,13 @@ class MovingMNISTSource:
                 f"MovingMNISTSource: resolution must exceed the digit size {h}x{w}, "
                 f"got {resolution}"
             )
-        self.seed = int(seed)
+        super().__init__(seed=seed, splits=SPLITS, sizes=sizes)
         self.stochastic = bool(stochastic)
         self.num_digits = int(num_digits)
         self.num_frames = int(num_frames)
         self.resolution = int(resolution)
         self.digit_shape = (int(h), int(w))
-        self._sizes = {split: int(n) for split, n in sizes.items()}
         self._pools = {s: (jnp.asarray(d), jnp.asarray(lab)) for s, (d, lab) in pools.items()}
-        root = jax.random.key(self.seed)
-        self._base_keys = {s: jax.random.fold_in(root, i) for i, s in enumerate(SPLITS)}
 
     @property
     def _static(self) -> dict:
@@ -354,42 +349,14 @@ class MovingMNISTSource:
             "stochastic": self.stochastic,
         }
 
-    def _check_split(self, split: str) -> None:
-        if split not in self._sizes:
-            raise ValueError(
-                f"MovingMNISTSource: unknown split {split!r}; expected one of {SPLITS}"
-            )
-
-    def split_size(self, split: str) -> int:
-        """Number of clips in ``split``."""
-        self._check_split(split)
-        return self._sizes[split]
-
     def digit_pool(self, split: str) -> tuple[jax.Array, jax.Array]:
         """The (images [P, h, w], labels [P]) that ``split``'s clips draw from."""
         self._check_split(split)
         return self._pools[split]
 
-    def _indices(self, method: str, split: str, indices) -> jax.Array:
-        size = self.split_size(split)
-        idx = np.asarray(indices)
-        if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer):
-            raise ValueError(
-                f"MovingMNISTSource.{method}: indices must be a 1-D integer array, "
-                f"got shape {idx.shape} dtype {idx.dtype}"
-            )
-        if idx.size and (idx.min() < 0 or idx.max() >= size):
-            raise ValueError(
-                f"MovingMNISTSource.{method}: indices must be in [0, {size}) for split "
-                f"{split!r}, got min {idx.min()} max {idx.max()}"
-            )
-        return jnp.asarray(idx, jnp.int32)
-
-    def clips(self, split: str, indices: np.ndarray | jax.Array) -> dict[str, jax.Array]:
-        """Clips at ``indices`` [N] of ``split`` -> see :func:`render_clips` (N clips)."""
-        idx = self._indices("clips", split, indices)
+    def _clips(self, split: str, indices: jax.Array) -> dict[str, jax.Array]:
         digits, labels = self._pools[split]
-        return _clips_at(self._base_keys[split], idx, digits, labels, **self._static)
+        return _clips_at(self._base_keys[split], indices, digits, labels, **self._static)
 
     def trajectories(self, split: str, indices: np.ndarray | jax.Array) -> dict[str, jax.Array]:
         """Positions, velocities and pool indices behind :meth:`clips` (see
@@ -402,35 +369,17 @@ class MovingMNISTSource:
             **self._static,
         )
 
-    def train_batch(self, rng: jax.Array, batch_size: int) -> dict[str, jax.Array]:
-        """``batch_size`` train clips at uniform random indices drawn from ``rng``.
-
-        One jitted call; ``rng`` may be traced (usable inside a jitted step).
-        """
-        if int(batch_size) < 1:
-            raise ValueError(
-                f"MovingMNISTSource.train_batch: batch_size must be >= 1, got {batch_size}"
-            )
+    def _random_clips(self, rng: jax.Array, batch_size: int) -> dict[str, jax.Array]:
         digits, labels = self._pools["train"]
         return _random_clips(
             self._base_keys["train"],
             rng,
             digits,
             labels,
-            batch_size=int(batch_size),
+            batch_size=batch_size,
             size=self._sizes["train"],
             **self._static,
         )
-
-    def eval_clips(self, num_clips: int, split: str = "test") -> dict[str, jax.Array]:
-        """The first ``num_clips`` clips of ``split``: a fixed evaluation set."""
-        size = self.split_size(split)
-        if not 1 <= int(num_clips) <= size:
-            raise ValueError(
-                f"MovingMNISTSource.eval_clips: num_clips must be in [1, {size}] for split "
-                f"{split!r}, got {num_clips}"
-            )
-        return self.clips(split, np.arange(int(num_clips), dtype=np.int32))
 
 
 # ----------------------------------------------------------------------------- MNIST
