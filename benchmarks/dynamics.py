@@ -20,8 +20,8 @@ except ImportError:  # run as a plain script from a checkout
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import functools
-import importlib.util
 
+from vgen import config_lib
 from vgen.data import make_source
 from vgen.data.dynamics import DynamicsSource
 from vgen.methods import ffgan
@@ -50,14 +50,6 @@ def measure_dynamics(
     return _clips_per_second(lambda r: source.train_batch(r, batch_size), batch_size, repeats)
 
 
-def quickstart_config():
-    path = os.path.join(REPO, "configs", "quickstart.py")
-    spec = importlib.util.spec_from_file_location("quickstart", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.get_config()
-
-
 def measure_ffgan_step(config, repeats: int = 10) -> float:
     """Clips/s of the jitted FF-GAN train step (data excluded) at the config's batch and shape."""
     source = make_source(config)
@@ -75,7 +67,7 @@ def measure_ffgan_step(config, repeats: int = 10) -> float:
 
 
 def main() -> None:
-    config = quickstart_config()
+    config = config_lib.load_config_file(os.path.join(REPO, "configs", "quickstart.py"))
     d = config.data
     frames, res, batch = d.context_frames + d.predict_frames, d.resolution, config.train.batch_size
     # (what, shape, batch size, clips/s): data generation next to the train step it feeds.

@@ -1,7 +1,6 @@
 """FF-GAN: shapes, teacher forcing, causality of the discriminator, and a few training steps."""
 
 import functools
-import importlib.util
 import os
 
 import chex
@@ -10,19 +9,16 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from helpers import REPO
 
+from vgen import config_lib
 from vgen.data import make_source
 from vgen.errors import ConfigError
 from vgen.methods import ffgan
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
 
 def load_config(name: str, arg: str | None = None):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(REPO, "configs", f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.get_config(arg)
+    return config_lib.load_config_file(os.path.join(REPO, "configs", f"{name}.py"), arg)
 
 
 @pytest.fixture(scope="module")

@@ -1,24 +1,17 @@
 """A NaN loss stops training with a clear error that names the step; good checkpoints survive."""
 
-import importlib.util
 import os
 
 import pytest
+from helpers import REPO
 
-from vgen import methods, train
+from vgen import config_lib, methods, train
 from vgen.errors import NonFiniteLossError
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_nan_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
     monkeypatch.setitem(methods.METHODS, "nan_ffgan", "nan_method")
-    spec = importlib.util.spec_from_file_location(
-        "qs", os.path.join(REPO, "configs", "quickstart.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    config = module.get_config("tiny")
+    config = config_lib.load_config_file(os.path.join(REPO, "configs", "quickstart.py"), "tiny")
     config.method = "nan_ffgan"
     config.train.num_steps = 6
     config.train.log_every = 1

@@ -6,7 +6,7 @@ import sys
 from helpers import REPO, env
 
 SCRIPT = r"""
-import functools, importlib.util, os
+import functools, os
 import jax, numpy as np, optax
 from vgen.train_state import TrainState
 from vgen import sharding
@@ -14,9 +14,8 @@ from vgen.data import make_source
 from vgen.methods import ffgan
 
 assert jax.device_count() == 4, jax.devices()
-spec = importlib.util.spec_from_file_location("qs", os.path.join("configs", "quickstart.py"))
-qs = importlib.util.module_from_spec(spec); spec.loader.exec_module(qs)
-config = qs.get_config("tiny")
+from vgen import config_lib
+config = config_lib.load_config_file(os.path.join("configs", "quickstart.py"), "tiny")
 source = make_source(config)
 batch = source.train_batch(jax.random.key(1), 4)
 state = ffgan.init(config, jax.random.key(0), batch)

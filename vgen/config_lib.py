@@ -1,5 +1,7 @@
 """Shared pieces of the experiment configs: common fields, variant parsing, validation."""
 
+import importlib.util
+import os
 from typing import Any
 
 import ml_collections
@@ -25,6 +27,17 @@ def parse_arg(arg: str | None, **defaults: Any) -> ml_collections.ConfigDict:
         else:
             out[key] = type(default)(value)
     return out
+
+
+def load_config_file(path: str, arg: str | None = None) -> ml_collections.ConfigDict:
+    """`get_config(arg)` of a config file, as `--config=path:arg` would give it."""
+    if not os.path.isfile(path):
+        raise ConfigError(f"no config file at {path}")
+    name = os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(f"vgen_config_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.get_config(arg)
 
 
 def common_config() -> ml_collections.ConfigDict:

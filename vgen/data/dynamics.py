@@ -25,7 +25,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-from vgen.data.pipeline import IndexedClipSource
+from vgen.data.pipeline import IndexedClipSource, as_typed_keys, clip_keys
 
 __all__ = [
     "CLASS_NAMES",
@@ -257,12 +257,6 @@ def _render_clip(key: jax.Array, label: jax.Array, num_frames: int, resolution: 
     return video.astype(jnp.float32), cond.astype(jnp.float32)
 
 
-def _as_typed_keys(keys: jax.Array) -> jax.Array:
-    if jnp.issubdtype(keys.dtype, jax.dtypes.prng_key):
-        return keys
-    return jax.random.wrap_key_data(keys)
-
-
 @functools.partial(jax.jit, static_argnames=("num_frames", "resolution"))
 def render_clips(
     keys: jax.Array, labels: jax.Array, *, num_frames: int, resolution: int
@@ -282,7 +276,7 @@ def render_clips(
     """
     labels = jnp.asarray(labels, jnp.int32)
     render = functools.partial(_render_clip, num_frames=num_frames, resolution=resolution)
-    video, cond = jax.vmap(render)(_as_typed_keys(keys), labels)
+    video, cond = jax.vmap(render)(as_typed_keys(keys), labels)
     return {"video": video, "label": labels, "cond": cond}
 
 
@@ -291,8 +285,12 @@ def render_clips(
 
 @functools.partial(jax.jit, static_argnames=("num_frames", "resolution"))
 def _clips_at(base_key, indices, *, num_frames: int, resolution: int):
-    keys = jax.vmap(lambda i: jax.random.fold_in(base_key, i))(indices)
-    return render_clips(keys, indices % NUM_CLASSES, num_frames=num_frames, resolution=resolution)
+    return render_clips(
+        clip_keys(base_key, indices),
+        indices % NUM_CLASSES,
+        num_frames=num_frames,
+        resolution=resolution,
+    )
 
 
 @functools.partial(jax.jit, static_argnames=("batch_size", "size", "num_frames", "resolution"))

@@ -38,7 +38,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from vgen.data.pipeline import IndexedClipSource
+from vgen.data.pipeline import IndexedClipSource, as_typed_keys, clip_keys
 from vgen.errors import DatasetNotFoundError
 
 __all__ = [
@@ -138,12 +138,6 @@ def _render_clip(key, digits, labels, *, num_digits, num_frames, resolution, sto
     return video, labels[index].astype(jnp.int32)
 
 
-def _as_typed_keys(keys: jax.Array) -> jax.Array:
-    if jnp.issubdtype(keys.dtype, jax.dtypes.prng_key):
-        return keys
-    return jax.random.wrap_key_data(keys)
-
-
 @functools.partial(
     jax.jit, static_argnames=("num_digits", "num_frames", "resolution", "stochastic")
 )
@@ -177,7 +171,7 @@ def render_clips(
         resolution=resolution,
         stochastic=stochastic,
     )
-    video, label = jax.vmap(render)(_as_typed_keys(keys))
+    video, label = jax.vmap(render)(as_typed_keys(keys))
     return {"video": video, "label": label}
 
 
@@ -217,22 +211,18 @@ def trajectories(
         num_frames=num_frames,
         stochastic=stochastic,
     )
-    index, pos, vel = jax.vmap(draws)(_as_typed_keys(keys))
+    index, pos, vel = jax.vmap(draws)(as_typed_keys(keys))
     return {"position": pos, "velocity": vel, "digit": index}
 
 
 # ----------------------------------------------------------------------------- dataset
 
 
-def _keys_at(base_key, indices):
-    return jax.vmap(lambda i: jax.random.fold_in(base_key, i))(indices)
-
-
 @functools.partial(
     jax.jit, static_argnames=("num_digits", "num_frames", "resolution", "stochastic")
 )
 def _clips_at(base_key, indices, digits, labels, **static):
-    return render_clips(_keys_at(base_key, indices), digits, labels, **static)
+    return render_clips(clip_keys(base_key, indices), digits, labels, **static)
 
 
 @functools.partial(
@@ -363,7 +353,7 @@ class MovingMNISTSource(IndexedClipSource):
         :func:`trajectories`); ``"digit"`` indexes :meth:`digit_pool` of ``split``."""
         idx = self._indices("trajectories", split, indices)
         return trajectories(
-            _keys_at(self._base_keys[split], idx),
+            clip_keys(self._base_keys[split], idx),
             pool_size=int(self._pools[split][0].shape[0]),
             digit_shape=self.digit_shape,
             **self._static,

@@ -5,6 +5,18 @@ import jax.numpy as jnp
 import numpy as np
 
 
+def as_typed_keys(keys: jax.Array) -> jax.Array:
+    """[N] typed PRNG keys, from typed keys or raw uint32 key data [N, 2]."""
+    if jnp.issubdtype(keys.dtype, jax.dtypes.prng_key):
+        return keys
+    return jax.random.wrap_key_data(keys)
+
+
+def clip_keys(base_key: jax.Array, indices: jax.Array) -> jax.Array:
+    """The key of each clip index [N] of a split: fold_in(base_key, i) -> [N] keys."""
+    return jax.vmap(lambda i: jax.random.fold_in(base_key, i))(indices)
+
+
 class IndexedClipSource:
     """Split keys, split sizes, index checks and the fixed evaluation set of a generated dataset.
 
