@@ -60,6 +60,7 @@ def common_config() -> ml_collections.ConfigDict:
     c.train.keep_checkpoints = 3
     c.train.log_every = 50  # also runs the method's eval_step on validation clips
     c.train.sample_every = 500
+    c.train.prefetch = 2  # batches prepared ahead on a background thread
 
     c.eval = ml_collections.ConfigDict()
     c.eval.num_samples = 10  # N samples per clip
@@ -87,7 +88,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
     _require(d.predict_frames >= 1, f"data.predict_frames must be >= 1, got {d.predict_frames}")
     _require(t.num_steps >= 0, f"train.num_steps must be >= 0, got {t.num_steps}")
     _require(t.batch_size >= 1, f"train.batch_size must be >= 1, got {t.batch_size}")
-    for name in ("checkpoint_every", "keep_checkpoints", "log_every", "sample_every"):
+    for name in ("checkpoint_every", "keep_checkpoints", "log_every", "sample_every", "prefetch"):
         _require(t[name] >= 1, f"train.{name} must be >= 1, got {t[name]}")
     for name in ("num_samples", "num_clips", "batch_size", "sample_chunk"):
         _require(e[name] >= 1, f"eval.{name} must be >= 1, got {e[name]}")

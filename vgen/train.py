@@ -19,6 +19,7 @@ from clu import metric_writers, metrics, periodic_actions
 from vgen import config_lib, sharding, viz
 from vgen.checkpoint import Checkpointer, all_finite
 from vgen.data import make_source
+from vgen.data.pipeline import prefetch
 from vgen.errors import NonFiniteLossError
 from vgen.methods import get_method
 
@@ -152,11 +153,16 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Any:
     accumulated, collection = None, None
     last_good = ckpt.latest_step()
     logging.info("Training %s from step %d to %d.", config.method, start, t.num_steps)
+
+    def make_batch(step: int) -> dict[str, jax.Array]:
+        batch = source.train_batch(jax.random.fold_in(process_data_rng, step), local_batch)
+        return sharding.shard_batch(batch, mesh)
+
+    steps = range(start + 1, t.num_steps + 1)
+    batches = prefetch(make_batch, steps, depth=t.prefetch)
     try:
-        for step in range(start + 1, t.num_steps + 1):
+        for step, batch in zip(steps, batches, strict=True):
             with jax.profiler.StepTraceAnnotation("train", step_num=step):
-                batch = source.train_batch(jax.random.fold_in(process_data_rng, step), local_batch)
-                batch = sharding.shard_batch(batch, mesh)
                 state, step_metrics = train_step(state, batch, jax.random.fold_in(step_rng, step))
             if collection is None:
                 collection = _average_collection(step_metrics)
@@ -195,6 +201,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Any:
                 logging.warning("Stopped by SIGTERM at step %d; checkpoint saved.", step)
                 break
     finally:
+        batches.close()
         preemption.restore()
         writer.flush()
         ckpt.close()
