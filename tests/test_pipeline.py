@@ -106,7 +106,7 @@ def test_errors():
         Episodes([{}, {}], np.array([3]))
     bad = Episodes([{"video": np.zeros((5, 2, 2, 1), np.float32)}], np.array([5]))
     src = EpisodeClipSource(name="toy", seed=0, splits={"train": bad}, num_frames=T)
-    with pytest.raises(ValueError, match=r"expected uint8 \[L >= \d, H, W, C\]"):
+    with pytest.raises(ValueError, match=r"float32 \(4, 2, 2, 1\); expected uint8 \[4, H, W, C\]"):
         src.train_batch(jax.random.key(0), 2)
 
 

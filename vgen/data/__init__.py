@@ -14,6 +14,12 @@ import ml_collections
 from vgen.errors import ConfigError
 
 
+def _bair(config: ml_collections.ConfigDict) -> Any:
+    from vgen.data.bair import BAIRSource
+
+    return BAIRSource(config)
+
+
 def _dynamics(config: ml_collections.ConfigDict) -> Any:
     from vgen.data.dynamics import DynamicsSource
 
@@ -56,6 +62,7 @@ def _moving_mnist(config: ml_collections.ConfigDict) -> Any:
 
 # The one place where dataset names map to their sources.
 SOURCES: dict[str, Callable[[ml_collections.ConfigDict], Any]] = {
+    "bair": _bair,  # bair_robot_pushing_small (TFDS, array_record) in data.data_dir
     "dynamics": _dynamics,
     "kth": _kth,
     "moving_mnist": _moving_mnist,  # data.stochastic: Stochastic Moving MNIST (Denton & Fergus)

@@ -204,13 +204,14 @@ class EpisodeClipSource:
     def _clip(self, split: str, episode: int, start: int) -> dict[str, np.ndarray]:
         item = self._splits[split].items[episode]
         stop = start + self.num_frames
-        video = np.asarray(item["video"])
-        if video.ndim != 4 or video.dtype != np.uint8 or video.shape[0] < stop:
+        # Slice before converting: a lazy episode then decodes only the clip's frames.
+        video = np.asarray(item["video"][start:stop])
+        if video.ndim != 4 or video.dtype != np.uint8 or video.shape[0] != self.num_frames:
             raise ValueError(
-                f"{self.name}: episode {episode} of {split!r} has video {video.dtype} "
-                f"{video.shape}; expected uint8 [L >= {stop}, H, W, C]"
+                f"{self.name}: frames {start}:{stop} of episode {episode} of {split!r} are "
+                f"{video.dtype} {video.shape}; expected uint8 [{self.num_frames}, H, W, C]"
             )
-        out = {"video": video[start:stop].astype(np.float32) / 255.0}
+        out = {"video": video.astype(np.float32) / 255.0}
         if "cond" in item:
             out["cond"] = np.asarray(item["cond"], np.float32)[start:stop]
         if "label" in item:
