@@ -16,6 +16,7 @@ def get_config(arg: str | None = None):
     config.data.name = "kth"
     config.data.data_dir = "~/tensorflow_datasets"
     config.data.resolution = 64 if args["64"] else 120
+    config.data.person_split = "svg"  # train persons 1-20, test 21-25 ("mcnet": 1-16 / 17-25)
     # Thesis Fig. 6.9: two real frames, then closed loop for 5 frames, then free running.
     config.data.context_frames = 2
     config.data.predict_frames = 10

@@ -64,7 +64,7 @@ def _moving_mnist(config: ml_collections.ConfigDict) -> Any:
 SOURCES: dict[str, Callable[[ml_collections.ConfigDict], Any]] = {
     "bair": _bair,  # bair_robot_pushing_small (TFDS, array_record) in data.data_dir
     "dynamics": _dynamics,
-    "kth": _kth,
+    "kth": _kth,  # data.person_split: "svg" (train persons 1-20, test 21-25) or "mcnet" (1-16)
     "moving_mnist": _moving_mnist,  # data.stochastic: Stochastic Moving MNIST (Denton & Fergus)
 }
 
