@@ -12,9 +12,13 @@ TINY = "--config=configs/quickstart.py:tiny"
         ([TINY, "--config.method=nope"], "unknown method 'nope'"),
         ([TINY, "--config.data.name=nope"], "unknown dataset 'nope'"),
         ([TINY, "--config.train.batch_size=0"], "train.batch_size must be >= 1"),
+        (
+            [TINY, "--config.train.no_such_field=1"],
+            "no field 'no_such_field' in config.train (--config.train.no_such_field)",
+        ),
         ([TINY, "--config.model.kappa=4"], "model.kappa must be odd"),
         (
-            [TINY, "--config.data.name=moving_mnist", "--config.data.resolution=32"],
+            ["--config=configs/ffgan_mmnist.py:tiny", "--config.data.mnist_npz=/nonexistent.npz"],
             "Get MNIST on a machine",
         ),
         (

@@ -27,6 +27,24 @@ class _QuietOrbax(std_logging.Filter):
         return record.levelno >= std_logging.WARNING or "/orbax/" not in record.pathname
 
 
+def parse_flags(argv: list[str]) -> list[str]:
+    """absl flag parsing, with an override of a config field that does not exist (which
+    ml_collections reports as a KeyError/AttributeError traceback) turned into one clear line."""
+    try:
+        return app.parse_flags_with_usage(argv)
+    except (AttributeError, KeyError) as e:
+        key = str(e).strip("\"'")
+        paths = [a[2:].split("=")[0].split(".") for a in argv[1:] if a.startswith("--config.")]
+        path = next((p for p in paths if key in p[1:]), None)
+        if path is None:
+            print(f"vgen: error: a --config override names no config field: {e}", file=sys.stderr)
+        else:
+            parent = ".".join(path[: path.index(key, 1)])
+            flag = ".".join(path)
+            print(f"vgen: error: no field {key!r} in {parent} (--{flag})", file=sys.stderr)
+        sys.exit(2)
+
+
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
@@ -57,4 +75,4 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, flags_parser=parse_flags)
