@@ -17,7 +17,7 @@ from tensorflow_datasets.testing import mocking
 
 from vgen.config_lib import common_config
 from vgen.data import make_source
-from vgen.data.bair import TFDS_NAME, BAIRSource
+from vgen.data.bair import TFDS_NAME, BAIRSource, build_synthetic
 from vgen.errors import ConfigError, DatasetNotFoundError
 
 N = 12  # mocked episodes per TFDS split (the mock gives every split the same records)
@@ -107,8 +107,12 @@ def test_episodes_and_clips_match_records(mocked):
         items = source.episodes[split].items
         for i in (0, len(items) - 1):
             episode, record = items[i], records[start + i]
-            assert episode["video"].dtype == np.uint8 and episode["video"].shape == (30, R, R, 3)
-            np.testing.assert_array_equal(episode["video"], np.asarray(record["image_main"]))
+            video = np.asarray(episode["video"])
+            assert video.dtype == np.uint8 and video.shape == (30, R, R, 3)
+            np.testing.assert_array_equal(video, np.asarray(record["image_main"]))
+            # A slice decodes just those frames.
+            np.testing.assert_array_equal(episode["video"][3:7], video[3:7])
+            assert len(episode["video"]) == 30
             assert episode["cond"].dtype == np.float32 and episode["cond"].shape == (30, 7)
             np.testing.assert_array_equal(episode["cond"], _expected_cond(record))
     # Each clip's cond is action ‖ endeffector_pos of exactly the clip's frames.
@@ -146,46 +150,8 @@ def test_train_and_val_episodes_are_disjoint(mocked):
     )
 
 
-def _build_tiny(data_dir, file_format: str, num_train: int = 3, num_test: int = 2):
-    """A real prepared `bair_robot_pushing_small` (real feature spec) of random episodes."""
-    from tensorflow_datasets.datasets.bair_robot_pushing_small import (
-        bair_robot_pushing_small_dataset_builder as real,
-    )
-
-    class TinyBAIR(real.Builder, skip_registration=True):
-        name = TFDS_NAME
-        pkg_dir_path = real.Builder._get_pkg_dir_path()  # README and citation of the real one
-        url_infos = {}  # nothing to download
-
-        def _split_generators(self, dl_manager):
-            return {
-                "train": self._generate_examples(num_train, seed=0),
-                "test": self._generate_examples(num_test, seed=1),
-            }
-
-        def _generate_examples(self, num, seed):
-            rng = np.random.default_rng(seed)
-            for i in range(num):
-                steps = [
-                    {
-                        "image_main": rng.integers(0, 256, (64, 64, 3), dtype=np.uint8),
-                        "image_aux1": rng.integers(0, 256, (64, 64, 3), dtype=np.uint8),
-                        "action": rng.standard_normal(4).astype(np.float32),
-                        "endeffector_pos": rng.standard_normal(3).astype(np.float32),
-                    }
-                    for _ in range(30)
-                ]
-                yield f"{seed}_{i}", steps
-
-    builder = TinyBAIR(data_dir=str(data_dir), file_format=file_format)
-    builder.download_and_prepare(
-        download_config=tfds.download.DownloadConfig(try_download_gcs=False)
-    )
-    return builder
-
-
 def test_reads_a_real_array_record_dataset(tmp_path):
-    _build_tiny(tmp_path, "array_record")
+    build_synthetic(tmp_path, "array_record")
     source = make_source(_config(str(tmp_path), val_episodes=1, predict_frames=28))
     assert [source.split_size(s) for s in ("train", "val", "test")] == [2, 1, 2]
     for split, tfds_split in (("train", "train"), ("val", "train"), ("test", "test")):
@@ -208,7 +174,7 @@ def test_missing_dataset_names_the_build_command(tmp_path):
 
 
 def test_tfrecord_dataset_names_the_conversion(tmp_path):
-    builder = _build_tiny(tmp_path, "tfrecord", num_train=1, num_test=1)
+    builder = build_synthetic(tmp_path, "tfrecord", num_train=1, num_test=1)
     with pytest.raises(DatasetNotFoundError) as info:
         make_source(_config(str(tmp_path)))
     message = str(info.value)

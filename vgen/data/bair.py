@@ -36,11 +36,32 @@ def build_command(data_dir: str) -> str:
     return f"tfds build {TFDS_NAME} --data_dir={data_dir} --file_format=array_record"
 
 
-def decode_episode(record: bytes, decode_image: Callable[[bytes], np.ndarray]) -> dict:
-    """One serialized TFDS example -> {"video": uint8 [30, 64, 64, 3], "cond": float32 [30, 7]}.
+class PNGFrames:
+    """Encoded frames decoded on access: `frames[a:b]` -> uint8 [b - a, H, W, C], decoding only
+    those frames (a training clip of 12 steps decodes 12 of an episode's 30 PNGs)."""
 
-    Only `image_main` is decoded (one PNG per frame); `image_aux1` is skipped. `decode_image`
-    decodes one encoded frame (the TFDS Image feature's NumPy decoder).
+    def __init__(self, encoded: Sequence[bytes], decode_image: Callable[[bytes], np.ndarray]):
+        self._encoded, self._decode = encoded, decode_image
+
+    def __len__(self) -> int:
+        return len(self._encoded)
+
+    def __getitem__(self, index: slice) -> np.ndarray:
+        if not isinstance(index, slice):
+            raise TypeError(f"PNGFrames takes a slice of frames, got {index!r}")
+        return np.stack([self._decode(frame) for frame in self._encoded[index]])
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        video = self[:]
+        return video if dtype is None else video.astype(dtype)
+
+
+def decode_episode(record: bytes, decode_image: Callable[[bytes], np.ndarray]) -> dict:
+    """One serialized TFDS example -> {"video": PNGFrames (uint8 [30, 64, 64, 3] on access),
+    "cond": float32 [30, 7]}.
+
+    Only `image_main` frames are decoded, and only when sliced; `image_aux1` is skipped.
+    `decode_image` decodes one encoded frame (the TFDS Image feature's NumPy decoder).
     """
     from tensorflow_datasets.proto import tf_example_pb2
 
@@ -48,10 +69,12 @@ def decode_episode(record: bytes, decode_image: Callable[[bytes], np.ndarray]) -
     frames = feature["image_main"].bytes_list.value
     if len(frames) != EPISODE_LENGTH:
         raise ValueError(f"{TFDS_NAME}: expected {EPISODE_LENGTH} frames, got {len(frames)}")
-    video = np.stack([decode_image(frame) for frame in frames])
     action = np.asarray(feature["action"].float_list.value, np.float32).reshape(-1, 4)
     position = np.asarray(feature["endeffector_pos"].float_list.value, np.float32).reshape(-1, 3)
-    return {"video": video, "cond": np.concatenate([action, position], axis=-1)}
+    return {
+        "video": PNGFrames(list(frames), decode_image),
+        "cond": np.concatenate([action, position], axis=-1),
+    }
 
 
 class EpisodeRecords(Sequence):
@@ -196,3 +219,45 @@ class BAIRSource(EpisodeClipSource):
             num_frames=num_frames,
             num_workers=int(d.get("num_workers", 8)),
         )
+
+
+def build_synthetic(
+    data_dir: str, file_format: str = "array_record", num_train: int = 3, num_test: int = 2
+):
+    """Prepares a real `bair_robot_pushing_small` (the real builder's feature spec and files)
+    of random-noise episodes in `data_dir`, for tests and benchmarks; returns the builder."""
+    import tensorflow_datasets as tfds
+    from tensorflow_datasets.datasets.bair_robot_pushing_small import (
+        bair_robot_pushing_small_dataset_builder as real,
+    )
+
+    class SyntheticBAIR(real.Builder, skip_registration=True):
+        name = TFDS_NAME
+        pkg_dir_path = real.Builder._get_pkg_dir_path()  # README and citation of the real one
+        url_infos = {}  # nothing to download
+
+        def _split_generators(self, dl_manager):
+            return {
+                "train": self._generate_examples(num_train, seed=0),
+                "test": self._generate_examples(num_test, seed=1),
+            }
+
+        def _generate_examples(self, num, seed):
+            rng = np.random.default_rng(seed)
+            for i in range(num):
+                steps = [
+                    {
+                        "image_main": rng.integers(0, 256, (64, 64, 3), dtype=np.uint8),
+                        "image_aux1": rng.integers(0, 256, (64, 64, 3), dtype=np.uint8),
+                        "action": rng.standard_normal(4).astype(np.float32),
+                        "endeffector_pos": rng.standard_normal(3).astype(np.float32),
+                    }
+                    for _ in range(EPISODE_LENGTH)
+                ]
+                yield f"{seed}_{i}", steps
+
+    builder = SyntheticBAIR(data_dir=str(data_dir), file_format=file_format)
+    builder.download_and_prepare(
+        download_config=tfds.download.DownloadConfig(try_download_gcs=False)
+    )
+    return builder
