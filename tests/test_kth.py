@@ -11,7 +11,7 @@ import ml_collections
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
-from helpers import REPO, env
+from helpers import REPO, env, vgen_main
 
 from vgen.data import kth
 from vgen.errors import DatasetNotFoundError
@@ -318,6 +318,17 @@ def test_ffgan_kth_config(data_dir):
     source = make_source(config)
     assert isinstance(source, kth.KTHSource) and source.person_split == "svg"
     assert source.eval_clips(1)["video"].shape == (1, 12, 64, 64, 1)
+
+
+def test_ffgan_kth_tiny_trains_and_evaluates_on_prepared_kth(data_dir, tmp_path):
+    args = ("--config=configs/ffgan_kth.py:tiny", f"--config.data.data_dir={data_dir}")
+    proc = vgen_main(*args, "--config.train.num_steps=2", f"--workdir={tmp_path}")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (tmp_path / "checkpoints" / "2").is_dir()
+    overrides = ("--config.eval.num_clips=2", "--config.eval.num_samples=2", "--mode=eval")
+    proc = vgen_main(*args, *overrides, f"--workdir={tmp_path}")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (tmp_path / "eval" / "results.json").is_file()
 
 
 def test_source_not_prepared(tmp_path):
