@@ -14,6 +14,7 @@ from vgen.errors import ConfigError
 # The one place where method names map to modules.
 METHODS = {
     "ffgan": "vgen.methods.ffgan",
+    "svg": "vgen.methods.svg",
 }
 
 

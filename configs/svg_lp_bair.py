@@ -1,0 +1,81 @@
+"""SVG-LP on BAIR robot pushing (64×64, RGB), 2 -> 10 frames, conditioned on the action (4-d)
+and end-effector position (3-d) of every frame: the conditional VAE of the lab report, with a
+learned prior.
+
+    python -m vgen.main --config=configs/svg_lp_bair.py --workdir=runs/svg_lp_bair
+    --config=configs/svg_lp_bair.py:tiny    # test-sized
+
+Sources: edenton/svg README (BAIR command: VGG, g_dim 128, z_dim 64, β 1e-4, 2 past / 10
+future, 3 channels) and train_svg_lp.py defaults (lr 2e-3, Adam β1 0.9, batch 100, rnn_size 256,
+predictor 2 layers, posterior and prior 1 layer, 300 epochs of 600 steps); generate_svg_lp.py
+evaluates 28 predicted frames (also the SRVP protocol), in `eval.predict_frames`.
+The lab report: condition = action + position concatenated into the predictor input (cond_dim
+7); cyclical KL annealing with 3 cycles, ratio 0.5 (here on top of SVG's β); teacher forcing
+ratio 1.0 for 11 epochs, then down linearly to 0 by the last epoch (decay 1 / (niter - 11 - 1)).
+Sampling needs the future condition: `sample` takes context = {"video", "cond"}.
+"""
+
+from vgen import config_lib
+from vgen.methods import svg
+
+EPOCHS = 300
+
+
+def get_config(arg: str | None = None):
+    args = config_lib.parse_arg(arg, tiny=False)
+    config = svg.default_config()
+    config.data.name = "bair"
+    config.data.data_dir = "~/tensorflow_datasets"
+    config.data.resolution = 64
+    config.data.context_frames = 2
+    config.data.predict_frames = 10
+
+    config.model.prior = "learned"
+    config.model.arch = "vgg"
+    config.model.channels = 64
+    config.model.g_dim = 128
+    config.model.z_dim = 64
+    config.model.rnn_size = 256
+    config.model.cond_dim = 7
+
+    config.train.lr = 2e-3
+    config.train.beta = 1e-4
+    config.train.batch_size = 100
+    config.train.steps_per_epoch = 600
+    config.train.num_steps = EPOCHS * 600
+    config.train.kl_schedule = "cyclical"
+    config.train.kl_cycles = 3
+    config.train.kl_ratio = 0.5
+    config.train.tf_init = 1.0
+    config.train.tf_start = 11
+    config.train.tf_decay = 1.0 / (EPOCHS - 11 - 1)
+    config.train.tf_lower_bound = 0.0
+    config.train.checkpoint_every = 5000
+    config.train.log_every = 600
+    config.train.sample_every = 6000
+
+    # Not read by vgen.evaluate yet (it predicts data.predict_frames); see svg_lp_kth.py.
+    config.eval.predict_frames = 28
+    config.eval.num_clips = 256
+    config.eval.num_samples = 100
+
+    if args.tiny:  # BAIR frames are 64×64 only
+        config.data.predict_frames = 3
+        config.eval.predict_frames = 3
+        config.model.channels = 4
+        config.model.g_dim = 8
+        config.model.z_dim = 2
+        config.model.rnn_size = 8
+        config.train.num_steps = 4
+        config.train.batch_size = 2
+        config.train.steps_per_epoch = 1
+        config.train.tf_start = 1
+        config.train.tf_decay = 0.5
+        config.train.checkpoint_every = 2
+        config.train.log_every = 2
+        config.train.sample_every = 2
+        config.eval.num_clips = 2
+        config.eval.num_samples = 2
+        config.eval.batch_size = 2
+        config.eval.sample_chunk = 2
+    return config

@@ -1,0 +1,66 @@
+"""SVG-LP on Stochastic Moving MNIST (2 digits, 64×64), trained 5 -> 10 frames.
+
+    python -m vgen.main --config=configs/svg_lp_smmnist.py --workdir=runs/svg_lp_smmnist
+    --config=configs/svg_lp_smmnist.py:tiny    # test-sized
+
+Sources: edenton/svg README (SM-MNIST command: g_dim 128, z_dim 10, β 1e-4) and
+train_svg_lp.py defaults (DCGAN encoder/decoder, 5 past / 10 future, lr 2e-3, Adam β1 0.9,
+batch 100, rnn_size 256, predictor 2 layers, posterior and prior 1 layer, 300 epochs of 600
+steps). Evaluation: 20 predicted frames after 5 (SRVP protocol), in `eval.predict_frames`.
+"""
+
+from vgen import config_lib
+from vgen.methods import svg
+
+
+def get_config(arg: str | None = None):
+    args = config_lib.parse_arg(arg, tiny=False)
+    config = svg.default_config()
+    config.data.name = "moving_mnist"
+    config.data.stochastic = True  # bounces in a random direction (Denton & Fergus)
+    config.data.num_digits = 2
+    config.data.resolution = 64
+    config.data.context_frames = 5
+    config.data.predict_frames = 10
+
+    config.model.prior = "learned"
+    config.model.arch = "dcgan"
+    config.model.channels = 64
+    config.model.g_dim = 128
+    config.model.z_dim = 10
+    config.model.rnn_size = 256
+
+    config.train.lr = 2e-3
+    config.train.beta = 1e-4
+    config.train.batch_size = 100
+    config.train.steps_per_epoch = 600
+    config.train.num_steps = 300 * 600
+    config.train.checkpoint_every = 5000
+    config.train.log_every = 600
+    config.train.sample_every = 6000
+
+    # Not read by vgen.evaluate yet (it predicts data.predict_frames); see svg_lp_kth.py.
+    config.eval.predict_frames = 20
+    config.eval.num_clips = 256
+    config.eval.num_samples = 100
+
+    if args.tiny:
+        config.data.resolution = 32  # must exceed the 28×28 digits
+        config.data.context_frames = 2
+        config.data.predict_frames = 3
+        config.eval.predict_frames = 3
+        config.model.channels = 4
+        config.model.g_dim = 8
+        config.model.z_dim = 2
+        config.model.rnn_size = 8
+        config.train.num_steps = 4
+        config.train.batch_size = 2
+        config.train.steps_per_epoch = 1
+        config.train.checkpoint_every = 2
+        config.train.log_every = 2
+        config.train.sample_every = 2
+        config.eval.num_clips = 2
+        config.eval.num_samples = 2
+        config.eval.batch_size = 2
+        config.eval.sample_chunk = 2
+    return config

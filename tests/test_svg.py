@@ -1,0 +1,261 @@
+"""SVG: encoder/decoder and LSTM shapes, the two scan paths agreeing, teacher forcing and the
+condition, a few training steps, sampling, configs, and one run of the real command line."""
+
+import functools
+import json
+import os
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from helpers import REPO, vgen_main
+
+from vgen import config_lib, train
+from vgen.data import make_source
+from vgen.errors import ConfigError
+from vgen.methods import svg
+from vgen.nn import encoders, lstm
+
+
+def load_config(name: str, arg: str | None = None):
+    return config_lib.load_config_file(os.path.join(REPO, "configs", f"{name}.py"), arg)
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_config("svg_lp_dynamics", "tiny")
+
+
+def variant(config, **model):
+    config = config.copy_and_resolve_references()
+    config.model.update(model)
+    return config
+
+
+def dynamics_batch(config, batch: int = 4, seed: int = 3):
+    return make_source(config).train_batch(jax.random.key(seed), batch)
+
+
+def init(config, batch):
+    """svg.init, jitted, with the RBG key the training loop uses (threefry compiles slowly)."""
+    return jax.jit(functools.partial(svg.init, config))(train.init_key(0), batch)
+
+
+def sensitive(state):
+    """SVG's N(0, 0.02) initial weights make outputs nearly constant; scaled up, every input
+    visibly changes the output."""
+    return state.replace(params=jax.tree.map(lambda p: 6.0 * p, state.params))
+
+
+# ------------------------------------------------------------------- encoders and decoders
+
+
+@pytest.mark.parametrize("arch", encoders.ARCHITECTURES)
+@pytest.mark.parametrize("resolution", [64, 32, 16])
+def test_encoder_decoder_shapes(arch, resolution):
+    x = jnp.zeros((2, resolution, resolution, 3))
+    enc, dec = encoders.Encoder(arch, dim=8, channels=4), encoders.Decoder(arch, 3, channels=4)
+    (h, skips), ev = jax.eval_shape(lambda: enc.init_with_output(jax.random.key(1), x, train=False))
+    chex.assert_shape(h, (2, 8))
+    assert len(skips) == encoders.num_blocks(resolution) == round(np.log2(resolution)) - 2
+    for s, shape in zip(skips, encoders.skip_shapes(arch, resolution, 4), strict=True):
+        chex.assert_shape(s, (2, *shape))
+    y, dv = jax.eval_shape(
+        lambda h, s: dec.init_with_output(jax.random.key(2), h, s, train=False), h, skips
+    )
+    chex.assert_shape(y, x.shape)
+    assert "batch_stats" in ev and "batch_stats" in dv  # batch norm as in SVG
+
+
+def test_vgg64_widths_are_svg():
+    """At 64×64 and channels 64, the VGG encoder's blocks are VGG16's up to the 4th pool."""
+    x = jnp.zeros((1, 64, 64, 1))
+    params = jax.eval_shape(
+        lambda: encoders.Encoder("vgg", 128).init(jax.random.key(0), x, train=False)
+    )["params"]
+    convs = sorted(k for k in params if k.startswith("block_"))
+    widths = [params[k]["Conv_0"]["kernel"].shape[-1] for k in convs]
+    assert widths == [64, 64, 128, 128, 256, 256, 256, 512, 512, 512]
+    assert params["out"]["kernel"].shape == (4, 4, 512, 128)
+
+
+def test_bad_resolution_raises():
+    with pytest.raises(ValueError, match="power of two"):
+        encoders.num_blocks(48)
+
+
+# ---------------------------------------------------------------------------------- LSTMs
+
+
+def test_lstm_scanned_equals_stepped():
+    xs = jax.random.normal(jax.random.key(0), (3, 5, 6))
+    eps = jax.random.normal(jax.random.key(1), (3, 5, 4))
+    cell = lstm.GaussianLSTM(4, hidden=8, layers=2)
+    carry = lstm.zero_carry(3, 8, 2)
+    params = jax.jit(cell.init)(jax.random.key(2), carry, xs[:, 0], eps[:, 0])
+    _, (z, mu, logvar) = lstm.over_time(lstm.GaussianLSTM)(4, 8, 2).apply(params, carry, xs, eps)
+    chex.assert_shape([z, mu, logvar], (3, 5, 4))
+    c, step = carry, jax.jit(cell.apply)
+    for t in range(5):
+        c, (zt, mut, lvt) = step(params, c, xs[:, t], eps[:, t])
+        chex.assert_trees_all_close((zt, mut, lvt), (z[:, t], mu[:, t], logvar[:, t]), atol=1e-5)
+    np.testing.assert_allclose(z, mu + jnp.exp(0.5 * logvar) * eps, rtol=1e-5, atol=1e-6)
+
+    pred = lstm.LSTM(7, hidden=8, layers=2)
+    p = jax.jit(pred.init)(jax.random.key(3), carry, xs[:, 0])
+    _, y = lstm.over_time(lstm.LSTM)(7, 8, 2).apply(p, carry, xs)
+    chex.assert_shape(y, (3, 5, 7))
+    assert float(jnp.abs(y).max()) < 1.0  # tanh output, as SVG's predictor
+
+
+# ------------------------------------------------------------------------------------ SVG
+
+
+@pytest.mark.parametrize("prior, cond_dim, arch", [("fixed", 4, "vgg"), ("learned", 0, "dcgan")])
+def test_svg_shapes_and_sampling(config, prior, cond_dim, arch):
+    """Shapes of the reconstruction and of samples; samples are a function of the key; the
+    condition reaches the predictor."""
+    cfg = variant(config, prior=prior, cond_dim=cond_dim, arch=arch)
+    batch = dynamics_batch(cfg)
+    state = init(cfg, batch)
+    assert ("prior" in state.params["model"]["parts"]) == (prior == "learned")
+    reconstruct = jax.jit(functools.partial(svg.reconstruct, cfg))
+    preds, dists = reconstruct(state, batch, jax.random.key(1))
+    b, t, *frame = batch["video"].shape
+    chex.assert_shape(preds, (b, t - 1, *frame))
+    assert float(preds.min()) > 0.0 and float(preds.max()) < 1.0  # sigmoid decoder
+    chex.assert_shape(list(dists.values()), (b, t - 1, cfg.model.z_dim))
+    if prior == "fixed":
+        assert float(jnp.abs(dists["mu_p"]).max() + jnp.abs(dists["logvar_p"]).max()) == 0.0
+
+    c, horizon = cfg.data.context_frames, cfg.data.predict_frames
+    context = {"video": batch["video"][:, :c], "cond": batch["cond"]}
+    if not cond_dim:
+        context = context["video"]
+    sample = jax.jit(functools.partial(svg.sample, cfg), static_argnums=3)
+    out = sample(sensitive(state), context, jax.random.key(2), horizon)
+    chex.assert_shape(out, (b, horizon, *frame))
+    chex.assert_trees_all_equal(out, sample(sensitive(state), context, jax.random.key(2), horizon))
+    other = sample(sensitive(state), context, jax.random.key(3), horizon)
+    assert float(jnp.abs(out - other).max()) > 1e-5  # z from the prior
+
+    if cond_dim:
+        moved = {**batch, "cond": batch["cond"] + 1.0}
+        a = reconstruct(sensitive(state), batch, jax.random.key(1))[0]
+        b = reconstruct(sensitive(state), moved, jax.random.key(1))[0]
+        assert float(jnp.abs(a - b).max()) > 1e-5
+        with pytest.raises(ValueError, match="cond"):
+            svg.sample(cfg, state, batch["video"][:, :c], jax.random.key(0), horizon)
+
+
+def test_scan_paths(config):
+    """The batched teacher-forced path equals the per-step scan fed real frames; running free
+    (own predictions, prior z) after the context, frames beyond it are never read."""
+    batch = dynamics_batch(config)
+    state = sensitive(init(config, batch))
+    video = batch["video"]
+    b, t = video.shape[:2]
+    c = config.data.context_frames
+    variables = {"params": state.params["model"], "batch_stats": state.batch_stats["model"]}
+    eps = svg._noise(config, jax.random.key(1), b, t)
+    cond = svg._cond(config, batch, t)
+    apply = jax.jit(
+        lambda v, **kw: svg._network(config, v).apply(variables, v, cond, *eps, train=False, **kw)
+    )
+    steps = jnp.arange(1, t)
+    every = jnp.ones(t - 1, bool)
+    forced = dict(use_real=None, use_posterior=every)
+    scanned = dict(use_real=jnp.ones((t - 1, b), bool), use_posterior=every)
+    free = dict(
+        use_real=jnp.broadcast_to((steps <= c)[:, None], (t - 1, b)), use_posterior=steps < c
+    )
+    chex.assert_trees_all_close(apply(video, **forced), apply(video, **scanned), atol=1e-5)
+
+    edited = video.at[:, c:].set(1.0 - video[:, c:])
+    chex.assert_trees_all_close(apply(video, **free)[0], apply(edited, **free)[0])
+    changed = apply(video, **forced)[0][:, c:] - apply(edited, **forced)[0][:, c:]
+    assert float(jnp.abs(changed).max()) > 1e-5  # teacher-forced, they are read
+
+
+def test_teacher_forcing_mask(config):
+    cfg = config.copy_and_resolve_references()
+    c, t = cfg.data.context_frames, 9
+    mask = svg._teacher_forcing(cfg, jax.random.key(0), jnp.float32(0.5), 64, t)
+    chex.assert_shape(mask, (t - 1, 64))
+    assert bool(mask[:c].all())  # the context is always read
+    assert 0.3 < float(mask[c:].mean()) < 0.7
+    assert not bool(svg._teacher_forcing(cfg, jax.random.key(0), jnp.float32(0.0), 4, t)[c:].any())
+    cfg.train.teacher_forcing = "batch"
+    mask = svg._teacher_forcing(cfg, jax.random.key(1), jnp.float32(0.5), 64, t)
+    assert bool(jnp.all(mask[c:] == mask[c, 0]))  # one draw for the whole batch
+
+
+def train_fixed_batch(config, steps: int):
+    """Trains on one fixed batch of Dynamics clips; returns the metrics of every step."""
+    batch = dynamics_batch(config)
+    state = init(config, batch)
+    step = jax.jit(functools.partial(svg.train_step, config))
+    history = []
+    for i in range(steps):
+        state, m = step(state, batch, jax.random.key(i))
+        history.append(jax.device_get(m))
+    assert int(state.step) == steps
+    assert all(np.isfinite(h["loss"]) for h in history)
+    return history
+
+
+def test_training_lowers_the_loss(config):
+    """SVG-LP with the Dynamics condition, cyclical KL annealing and a decaying teacher forcing
+    ratio (so the scanned path that feeds predictions back): the loss falls on a fixed batch."""
+    cfg = variant(config, cond_dim=4)
+    cfg.train.update(
+        kl_schedule="cyclical", kl_cycles=2, num_steps=20, tf_decay=0.1, tf_lower_bound=0.3
+    )
+    history = train_fixed_batch(cfg, 20)
+    assert history[-1]["mse"] < 0.5 * history[0]["mse"]
+    assert history[-1]["loss"] < 0.5 * history[0]["loss"]
+    assert history[0]["kl_weight"] == 0.0 and history[9]["kl_weight"] > 0.0
+    assert history[0]["teacher_forcing_ratio"] == 1.0
+    assert history[-1]["teacher_forcing_ratio"] == pytest.approx(0.3)
+    assert history[-1]["teacher_forced_frac"] < 1.0
+
+
+def test_bad_settings_raise(config):
+    for section, field, value in [
+        ("model", "arch", "resnet"),
+        ("model", "prior", "vamp"),
+        ("train", "kl_schedule", "linear"),
+        ("train", "teacher_forcing", "clip"),
+        ("train", "tf_lower_bound", 1.5),
+        ("data", "resolution", 48),
+    ]:
+        bad = config.copy_and_resolve_references()
+        bad[section][field] = value
+        with pytest.raises(ConfigError, match=f"{section}.{field}"):
+            svg.validate_config(bad)
+
+
+@pytest.mark.parametrize(
+    "name", ["svg_lp_dynamics", "svg_lp_kth", "svg_fp_kth", "svg_lp_smmnist", "svg_lp_bair"]
+)
+@pytest.mark.parametrize("arg", [None, "tiny"])
+def test_configs_are_valid(name, arg):
+    cfg = load_config(name, arg)
+    config_lib.validate(cfg)
+    svg.validate_config(cfg)
+    assert cfg.method == "svg"
+
+
+def test_command_line_train_then_eval(tmp_path):
+    """The real command line on configs/svg_lp_dynamics.py:tiny: train, then evaluate."""
+    args = ("--config=configs/svg_lp_dynamics.py:tiny", f"--workdir={tmp_path}")
+    run = vgen_main(*args)
+    assert run.returncode == 0, run.stderr[-3000:]
+    run = vgen_main(*args, "--mode=eval")
+    assert run.returncode == 0, run.stderr[-3000:]
+    with open(tmp_path / "eval" / "results.json") as f:
+        results = json.load(f)
+    assert results["step"] == 4
+    assert len(results["psnr"]["best"]) == 3
