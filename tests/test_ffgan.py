@@ -40,13 +40,13 @@ def state(config):
 def test_sample_shape_and_range(config, state):
     batch = video_batch(config)
     c = config.data.context_frames
-    out = ffgan.sample(config, state, batch["video"][:, :c], jax.random.key(1), 5)
+    out = ffgan.sample(config, state, {"video": batch["video"][:, :c]}, jax.random.key(1), 5)
     chex.assert_shape(out, (4, 5, *batch["video"].shape[2:]))
     assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
 
 
 def test_samples_depend_on_z(config, state):
-    ctx = video_batch(config)["video"][:, :2]
+    ctx = {"video": video_batch(config)["video"][:, :2]}
     a = ffgan.sample(config, state, ctx, jax.random.key(1), 3)
     b = ffgan.sample(config, state, ctx, jax.random.key(2), 3)
     assert float(jnp.abs(a - b).max()) > 1e-6
@@ -54,8 +54,19 @@ def test_samples_depend_on_z(config, state):
     chex.assert_trees_all_equal(a, again)  # same key, same sample
 
 
+def test_samples_read_every_context_frame(config, state):
+    """Changing any one context frame changes the first predicted frame (the last real frame
+    is the generator's input when it predicts the first new frame)."""
+    video = video_batch(config)["video"][:, :2]
+    first = lambda v: ffgan.sample(config, state, {"video": v}, jax.random.key(1), 1)
+    base = first(video)
+    for t in range(video.shape[1]):
+        moved = video.at[:, t].set(1.0 - video[:, t])
+        assert float(jnp.abs(first(moved) - base).max()) > 1e-4, t
+
+
 def test_flow_is_a_distribution_per_fixel(config, state):
-    ctx = video_batch(config)["video"][:, :2]
+    ctx = {"video": video_batch(config)["video"][:, :2]}
     aux = ffgan.intermediates(config, state, ctx, jax.random.key(0), 2)
     k2 = config.model.kappa**2
     assert aux["flow"].shape[-1] == k2

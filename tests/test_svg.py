@@ -131,9 +131,9 @@ def test_svg_shapes_and_sampling(config, prior, cond_dim, arch):
         assert float(jnp.abs(dists["mu_p"]).max() + jnp.abs(dists["logvar_p"]).max()) == 0.0
 
     c, horizon = cfg.data.context_frames, cfg.data.predict_frames
-    context = {"video": batch["video"][:, :c], "cond": batch["cond"]}
-    if not cond_dim:
-        context = context["video"]
+    context = {"video": batch["video"][:, :c]}
+    if cond_dim:
+        context["cond"] = batch["cond"]
     sample = jax.jit(functools.partial(svg.sample, cfg), static_argnums=3)
     out = sample(sensitive(state), context, jax.random.key(2), horizon)
     chex.assert_shape(out, (b, horizon, *frame))
@@ -147,7 +147,7 @@ def test_svg_shapes_and_sampling(config, prior, cond_dim, arch):
         b = reconstruct(sensitive(state), moved, jax.random.key(1))[0]
         assert float(jnp.abs(a - b).max()) > 1e-5
         with pytest.raises(ValueError, match="cond"):
-            svg.sample(cfg, state, batch["video"][:, :c], jax.random.key(0), horizon)
+            svg.sample(cfg, state, {"video": batch["video"][:, :c]}, jax.random.key(0), horizon)
 
 
 def test_scan_paths(config):

@@ -65,6 +65,7 @@ def common_config() -> ml_collections.ConfigDict:
     c.eval = ml_collections.ConfigDict()
     c.eval.num_samples = 10  # N samples per clip
     c.eval.num_clips = 64  # fixed, seeded evaluation clips
+    c.eval.predict_frames = 0  # frames predicted when scoring; 0: data.predict_frames
     c.eval.batch_size = 16  # clips per evaluation chunk
     c.eval.sample_chunk = 10  # samples drawn at once (vmapped) per chunk
     c.eval.split = "test"
@@ -92,4 +93,5 @@ def validate(config: ml_collections.ConfigDict) -> None:
         _require(t[name] >= 1, f"train.{name} must be >= 1, got {t[name]}")
     for name in ("num_samples", "num_clips", "batch_size", "sample_chunk"):
         _require(e[name] >= 1, f"eval.{name} must be >= 1, got {e[name]}")
+    _require(e.predict_frames >= 0, f"eval.predict_frames must be >= 0, got {e.predict_frames}")
     _require(e.split in ("val", "test"), f"eval.split must be 'val' or 'test', got {e.split!r}")

@@ -2,7 +2,8 @@
 
 Every method is scored the same way: condition on `data.context_frames` real frames of
 `eval.num_clips` fixed, seeded clips; draw `eval.num_samples` samples of the next
-`data.predict_frames` frames per clip; per predicted step report PSNR and SSIM of
+`eval.predict_frames` frames per clip (0: `data.predict_frames`, the training horizon); per
+predicted step report PSNR and SSIM of
   best       the best sample per clip (the one with the highest metric averaged over the
              predicted steps, chosen separately for each metric, as in the SVG/SRVP evaluations),
   mean       the mean over samples,
@@ -20,12 +21,23 @@ import ml_collections
 import numpy as np
 
 from vgen import metrics, train, viz
+from vgen.data.pipeline import context_of
 
 SAMPLE_GRID_CLIPS = 8
 
 
+def eval_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+    """The config evaluation runs with: `data.predict_frames` set to the evaluation horizon
+    `eval.predict_frames` when that is > 0 (e.g. train on 10 predicted frames, score 30)."""
+    config = ml_collections.ConfigDict(config.to_dict())
+    if config.eval.get("predict_frames", 0) > 0:
+        config.data.predict_frames = config.eval.predict_frames
+    return config
+
+
 def _sample_fn(config: ml_collections.ConfigDict, method):
-    """Jitted (state, context [B, c, ...], keys [S]) -> samples [S, B, horizon, H, W, C]."""
+    """Jitted (state, context {"video": [B, c, ...], ...}, keys [S]) -> samples
+    [S, B, horizon, H, W, C]."""
     horizon = config.data.predict_frames
 
     def draw(state, context, keys):
@@ -65,21 +77,23 @@ def summarize(per_sample: np.ndarray, copy_last: np.ndarray) -> dict[str, list[f
 
 def evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
     """Scores the latest checkpoint in `workdir`; writes <workdir>/eval/results.json and plots."""
+    config = eval_config(config)
     method, source, state = train.restore_for_inference(config, workdir)
     e, c = config.eval, config.data.context_frames
-    clips = source.eval_clips(e.num_clips, split=e.split)["video"]
+    clips = source.eval_clips(e.num_clips, split=e.split)
     draw = _sample_fn(config, method)
     key = jax.random.fold_in(jax.random.key(config.seed), 0x5EED)
 
     per_sample = {"psnr": [], "ssim": []}
     copy_last = {"psnr": [], "ssim": []}
     for start in range(0, e.num_clips, e.batch_size):
-        video = clips[start : start + e.batch_size]
+        chunk = {k: v[start : start + e.batch_size] for k, v in clips.items()}
+        video = chunk["video"]
         truth = video[:, c:]
         samples = _draw_samples(
             draw,
             state,
-            video[:, :c],
+            context_of(chunk, c),
             jax.random.fold_in(key, start),
             e.num_samples,
             e.sample_chunk,
@@ -143,12 +157,14 @@ def format_table(results: dict[str, Any]) -> str:
 def write_sample_grids(config: ml_collections.ConfigDict, workdir: str) -> str:
     """`--mode sample`: ground truth above eval.num_samples samples for a few evaluation clips,
     as <workdir>/samples/eval_step_<N>.{gif,png}; returns the GIF's path."""
+    config = eval_config(config)
     method, source, state = train.restore_for_inference(config, workdir)
     e, c = config.eval, config.data.context_frames
-    video = source.eval_clips(min(e.num_clips, SAMPLE_GRID_CLIPS), split=e.split)["video"]
+    clips = source.eval_clips(min(e.num_clips, SAMPLE_GRID_CLIPS), split=e.split)
+    video = clips["video"]
     key = jax.random.fold_in(jax.random.key(config.seed), 0x5A4D)
     samples = _draw_samples(
-        _sample_fn(config, method), state, video[:, :c], key, e.num_samples, e.sample_chunk
+        _sample_fn(config, method), state, context_of(clips, c), key, e.num_samples, e.sample_chunk
     )
     context = np.asarray(video[:, :c])
     rows = [np.asarray(video)] + [np.concatenate([context, np.asarray(s)], 1) for s in samples]

@@ -19,7 +19,7 @@ from clu import metric_writers, metrics, periodic_actions
 from vgen import config_lib, sharding, viz
 from vgen.checkpoint import Checkpointer, all_finite
 from vgen.data import make_source
-from vgen.data.pipeline import prefetch
+from vgen.data.pipeline import context_of, prefetch
 from vgen.errors import NonFiniteLossError
 from vgen.methods import get_method
 
@@ -72,7 +72,7 @@ def sample_grids(
     `sample_fn(state, context, rng, horizon)` is the method's jitted `sample`."""
     c = config.data.context_frames
     video = clips["video"]
-    preds = sample_fn(state, video[:, :c], rng, video.shape[1] - c)
+    preds = sample_fn(state, context_of(clips, c), rng, video.shape[1] - c)
     generated = np.concatenate([np.asarray(video[:, :c]), np.asarray(preds)], axis=1)
     rows = [np.asarray(video), generated]
     return viz.video_grid(rows), viz.filmstrip(rows)

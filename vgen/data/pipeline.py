@@ -21,6 +21,12 @@ import numpy as np
 from vgen.errors import ConfigError
 
 
+def context_of(batch: Mapping[str, Any], context_frames: int) -> dict[str, Any]:
+    """What a method's `sample` is given: the batch with "video" cut to its first
+    `context_frames` frames; "cond" (the whole clip's, future included) and "label" are kept."""
+    return {**batch, "video": batch["video"][:, :context_frames]}
+
+
 def as_typed_keys(keys: jax.Array) -> jax.Array:
     """[N] typed PRNG keys, from typed keys or raw uint32 key data [N, 2]."""
     if jnp.issubdtype(keys.dtype, jax.dtypes.prng_key):

@@ -25,6 +25,7 @@ import ml_collections
 import optax
 
 from vgen import config_lib, losses, schedules
+from vgen.data.pipeline import context_of
 from vgen.errors import ConfigError
 from vgen.metrics import psnr
 from vgen.nn.convlstm import ConvLSTM, ConvLSTMCell
@@ -364,7 +365,7 @@ def _free_run(config, state: TrainState, context: jax.Array, rng: jax.Array, hor
     return gen.apply(
         {"params": state.params["gen"], "batch_stats": state.batch_stats["gen"]},
         video,
-        jnp.arange(1, c + horizon) < c,
+        jnp.arange(1, c + horizon) <= c,  # frame t reads the real x_{t-1} while t - 1 < c
         _draw_z(config, rng, b, c + horizon),
         train=False,
     )
@@ -373,13 +374,15 @@ def _free_run(config, state: TrainState, context: jax.Array, rng: jax.Array, hor
 def sample(
     config: ml_collections.ConfigDict,
     state: TrainState,
-    context: jax.Array,
+    context: dict[str, jax.Array],
     rng: jax.Array,
     horizon: int,
 ) -> jax.Array:
-    """Free-running prediction: context [B, c, H, W, C] -> next frames [B, horizon, H, W, C]."""
-    preds, _ = _free_run(config, state, context, rng, horizon)
-    return preds[:, context.shape[1] - 1 :]
+    """Free-running prediction: context {"video": [B, c, H, W, C]} -> next frames
+    [B, horizon, H, W, C]."""
+    video = context["video"]
+    preds, _ = _free_run(config, state, video, rng, horizon)
+    return preds[:, video.shape[1] - 1 :]
 
 
 def eval_step(
@@ -390,7 +393,7 @@ def eval_step(
     _, disc = _networks(config)
     video = batch["video"]
     c = config.data.context_frames
-    preds = sample(config, state, video[:, :c], rng, video.shape[1] - c)
+    preds = sample(config, state, context_of(batch, c), rng, video.shape[1] - c)
     fake = jnp.concatenate([video[:, :c], preds], axis=1)
     d = lambda v: disc.apply({"params": state.params["disc"]}, v)[:, c:]
     return {
@@ -401,10 +404,10 @@ def eval_step(
 
 
 def intermediates(
-    config: ml_collections.ConfigDict, state: TrainState, context: jax.Array, rng, horizon: int
+    config: ml_collections.ConfigDict, state: TrainState, context: dict, rng, horizon: int
 ) -> dict[str, Any]:
     """Past-frame masks [B, T-1, H, W, 1] and flow fields [B, T-1, h, w, κ²] of a free run."""
-    return _free_run(config, state, context, rng, horizon)[1]
+    return _free_run(config, state, context["video"], rng, horizon)[1]
 
 
 def default_config() -> ml_collections.ConfigDict:

@@ -36,6 +36,7 @@ import ml_collections
 import optax
 
 from vgen import config_lib, losses, schedules
+from vgen.data.pipeline import context_of
 from vgen.errors import ConfigError
 from vgen.metrics import psnr
 from vgen.nn import lstm
@@ -414,23 +415,17 @@ def train_step(
     return state, metrics
 
 
-def _split_context(context: jax.Array | dict) -> tuple[jax.Array, dict]:
-    if isinstance(context, dict):
-        return jnp.asarray(context["video"]), context
-    return jnp.asarray(context), {"video": context}
-
-
 def sample(
     config: ml_collections.ConfigDict,
     state: TrainState,
-    context: jax.Array | dict,
+    context: dict[str, jax.Array],
     rng: jax.Array,
     horizon: int,
 ) -> jax.Array:
-    """Prediction with z from the prior: context [B, c, H, W, C] -> next frames
+    """Prediction with z from the prior: context {"video": [B, c, H, W, C]} -> next frames
     [B, horizon, H, W, C]. A conditional model (model.cond_dim > 0) needs the condition of
-    every frame: context = {"video": [B, c, H, W, C], "cond": [B, c + horizon, cond_dim]}."""
-    video, batch = _split_context(context)
+    every frame: context["cond"] [B, c + horizon, cond_dim]."""
+    video, batch = jnp.asarray(context["video"]), context
     b, c = video.shape[:2]
     t = c + horizon
     full = jnp.concatenate([video, jnp.zeros((b, horizon, *video.shape[2:]), video.dtype)], 1)
@@ -478,8 +473,7 @@ def eval_step(
     preds, dists = reconstruct(config, state, batch, rec_rng)
     truth = video[:, c:]
     rec = preds[:, c - 1 :]
-    context = {**batch, "video": video[:, :c]} if config.model.cond_dim else video[:, :c]
-    samples = sample(config, state, context, sample_rng, video.shape[1] - c)
+    samples = sample(config, state, context_of(batch, c), sample_rng, video.shape[1] - c)
     copy_last = jnp.broadcast_to(video[:, c - 1 : c], truth.shape)
     return {
         "kl_val": jnp.mean(_kl_per_step(dists)),
