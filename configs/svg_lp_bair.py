@@ -54,7 +54,7 @@ def get_config(arg: str | None = None):
     config.train.log_every = 600
     config.train.sample_every = 6000
 
-    # Not read by vgen.evaluate yet (it predicts data.predict_frames); see svg_lp_kth.py.
+    # Scored on 2 -> 28 (the SVG / SRVP BAIR protocol); trained on data.predict_frames.
     config.eval.predict_frames = 28
     config.eval.num_clips = 256
     config.eval.num_samples = 100

@@ -41,7 +41,7 @@ def get_config(arg: str | None = None):
     config.train.sample_every = 500
 
     config.eval.num_clips = 64
-    config.eval.num_samples = 10
+    config.eval.num_samples = 100  # best of N = 100, as the SVG and SRVP evaluations
 
     if args.tiny:
         config.data.resolution = 16

@@ -40,10 +40,10 @@ def get_config(arg: str | None = None, prior: str = "learned"):
     config.train.log_every = 600
     config.train.sample_every = 6000
 
-    # Evaluation horizon of the SRVP protocol. Not read by vgen.evaluate yet, which predicts
-    # data.predict_frames; set --config.data.predict_frames=30 for an evaluation run meanwhile.
+    # The SRVP protocol: 1,000 fixed test clips, 10 -> 30 (--config.eval.predict_frames=40 for
+    # the longer horizon), best of 100 samples.
     config.eval.predict_frames = 30
-    config.eval.num_clips = 256
+    config.eval.num_clips = 1000
     config.eval.num_samples = 100
 
     if args.tiny:

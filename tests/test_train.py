@@ -5,6 +5,7 @@ import os
 
 import pytest
 from helpers import vgen_main
+from PIL import Image
 
 CONFIG = "--config=configs/quickstart.py:tiny"
 
@@ -51,7 +52,22 @@ def test_eval_writes_results_json(run_dir):
         for best, mean in zip(results[metric]["best"], results[metric]["mean"], strict=True):
             assert best >= mean - 1e-6  # the best sample is at least the average one
     assert "PSNR best" in proc.stdout
-    assert os.path.exists(os.path.join(run_dir, "eval", "psnr.png"))
+    assert results["seconds"] > 0
+    names = os.listdir(os.path.join(run_dir, "eval"))
+    assert {"psnr.png", "ssim.png", "samples.gif", "samples.png"} <= set(names)
+    assert any(n.startswith("events.out.tfevents") for n in names)  # curves in TensorBoard
+    # Rows of the grid: ground truth, best sample, 3 random samples.
+    grid = Image.open(os.path.join(run_dir, "eval", "samples.gif"))
+    assert grid.height == 1 + 5 * (16 + 1)  # 16-pixel frames, 1-pixel padding
+
+
+def test_eval_horizon_can_differ_from_training(run_dir):
+    proc = vgen_main(
+        CONFIG, f"--workdir={run_dir}", "--mode=eval", "--config.eval.predict_frames=5"
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with open(os.path.join(run_dir, "eval", "results.json")) as f:
+        assert len(json.load(f)["psnr"]["best"]) == 5
 
 
 def test_sample_mode_writes_grids(run_dir):

@@ -13,12 +13,14 @@ each averaged over clips.
 
 import json
 import os
+import time
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
+from clu import metric_writers
 
 from vgen import metrics, train, viz
 from vgen.data.pipeline import context_of
@@ -84,6 +86,7 @@ def evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
     draw = _sample_fn(config, method)
     key = jax.random.fold_in(jax.random.key(config.seed), 0x5EED)
 
+    started = time.perf_counter()
     per_sample = {"psnr": [], "ssim": []}
     copy_last = {"psnr": [], "ssim": []}
     for start in range(0, e.num_clips, e.batch_size):
@@ -103,17 +106,38 @@ def evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
         for name in per_sample:
             per_sample[name].append(np.asarray(scores[name]))
             copy_last[name].append(np.asarray(baseline[name])[:, 0])
+        if start == 0:
+            write_best_and_random(workdir, video, samples, per_sample["psnr"][0], c)
 
     results = {
         "step": int(jax.device_get(state.step)),
         "num_clips": int(e.num_clips),
         "num_samples": int(e.num_samples),
+        "seconds": round(time.perf_counter() - started, 1),
     }
     for name in ("psnr", "ssim"):
         results[name] = summarize(np.concatenate(per_sample[name]), np.concatenate(copy_last[name]))
     write_results(workdir, results)
     print(format_table(results))
     return results
+
+
+def write_best_and_random(
+    workdir: str, video: jax.Array, samples: jax.Array, psnr: np.ndarray, context: int
+) -> None:
+    """<workdir>/eval/samples.{gif,png}: per clip (columns, up to 8), the ground truth, the best
+    sample (highest mean PSNR) and up to 3 other samples (rows), each after the context frames.
+
+    video [B, T, H, W, C], samples [S, B, T - c, H, W, C], psnr [B, S, T - c]."""
+    n = min(video.shape[0], SAMPLE_GRID_CLIPS)
+    video, samples = np.asarray(video[:n]), np.asarray(samples[:, :n])
+    best = np.argmax(psnr[:n].mean(axis=-1), axis=1)
+    with_context = lambda frames: np.concatenate([video[:, :context], frames], axis=1)
+    rows = [video, with_context(samples[best, np.arange(n)])]
+    rows += [with_context(samples[i]) for i in range(min(3, samples.shape[0]))]
+    out = os.path.join(workdir, "eval")
+    viz.write_gif(os.path.join(out, "samples.gif"), viz.video_grid(rows))
+    viz.write_png(os.path.join(out, "samples.png"), viz.filmstrip(rows))
 
 
 def write_results(workdir: str, results: dict[str, Any]) -> None:
@@ -131,6 +155,18 @@ def write_results(workdir: str, results: dict[str, Any]) -> None:
             ylabel=name.upper(),
             title=f"step {results['step']}, {results['num_samples']} samples per clip",
         )
+    # The same curves in TensorBoard (<workdir>/eval), indexed by predicted frame.
+    writer = metric_writers.create_default_writer(out, just_logging=jax.process_index() > 0)
+    for t in range(len(results["psnr"]["best"])):
+        writer.write_scalars(
+            t + 1,
+            {
+                f"{name}_{kind}": results[name][kind][t]
+                for name in ("psnr", "ssim")
+                for kind in ("best", "mean", "copy_last")
+            },
+        )
+    writer.close()
 
 
 def format_table(results: dict[str, Any]) -> str:
