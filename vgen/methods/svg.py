@@ -136,31 +136,8 @@ class SVG(nn.Module):
     whole step (encode the input, LSTMs, decode) is scanned, so that predictions can be fed back.
     """
 
-    arch: str
-    channels: int
-    g_dim: int
-    z_dim: int
-    rnn_size: int
-    predictor_layers: int
-    posterior_layers: int
-    prior_layers: int
-    learned_prior: bool
+    parts: SVGParts  # its networks (bound as the submodule "parts")
     context_frames: int
-    out_channels: int
-
-    def setup(self):
-        self.parts = SVGParts(
-            self.arch,
-            self.channels,
-            self.g_dim,
-            self.z_dim,
-            self.rnn_size,
-            self.predictor_layers,
-            self.posterior_layers,
-            self.prior_layers,
-            self.learned_prior,
-            self.out_channels,
-        )
 
     def __call__(
         self,
@@ -267,7 +244,7 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
 def _network(config: ml_collections.ConfigDict, video: jax.Array) -> SVG:
     """The model for videos shaped like `video` [B, T, H, W, C] (C sets the decoder's output)."""
     m = config.model
-    return SVG(
+    parts = SVGParts(
         arch=m.arch,
         channels=m.channels,
         g_dim=m.g_dim,
@@ -277,9 +254,9 @@ def _network(config: ml_collections.ConfigDict, video: jax.Array) -> SVG:
         posterior_layers=m.posterior_layers,
         prior_layers=m.prior_layers,
         learned_prior=m.prior == "learned",
-        context_frames=config.data.context_frames,
         out_channels=video.shape[-1],
     )
+    return SVG(parts=parts, context_frames=config.data.context_frames)
 
 
 def _cond(config: ml_collections.ConfigDict, batch: dict, frames: int) -> jax.Array:
