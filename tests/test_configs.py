@@ -12,7 +12,7 @@ from vgen.errors import DatasetNotFoundError
 from vgen.methods import get_method
 
 CONFIGS = sorted(os.path.basename(p) for p in glob.glob(os.path.join(REPO, "configs", "*.py")))
-EMBEDDED = ("dynamics", "moving_mnist")  # data that needs no preparation
+EMBEDDED = ("dynamics", "moving_mnist", "mnist")  # data that needs no preparation
 
 
 @pytest.mark.parametrize("variant", [None, "tiny"])

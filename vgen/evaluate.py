@@ -209,4 +209,8 @@ def write_sample_grids(config: ml_collections.ConfigDict, workdir: str) -> str:
     gif = viz.write_gif(os.path.join(out, f"eval_step_{step:07d}.gif"), viz.video_grid(rows))
     viz.write_png(os.path.join(out, f"eval_step_{step:07d}.png"), viz.filmstrip(rows))
     print(f"wrote {gif} and its .png filmstrip ({len(samples)} samples of {len(video)} clips)")
+    if hasattr(method, "write_figures"):  # a method's own figures (ALI's grids)
+        figures = os.path.join(workdir, "figures", f"eval_step_{step:07d}")
+        paths = method.write_figures(config, state, clips, key, figures)
+        print(f"wrote {', '.join(sorted(paths.values()))}")
     return str(gif)

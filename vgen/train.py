@@ -188,6 +188,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Any:
             if step % t.sample_every == 0 or last:
                 grid, strip = sample_grids(config, sample_fn, state, sample_clips, sample_rng)
                 write_samples(workdir, step, grid, strip, writer)
+                if hasattr(method, "write_figures"):  # a method's own figures (ALI's grids)
+                    figures = os.path.join(workdir, "figures", f"step_{step:07d}")
+                    method.write_figures(config, state, sample_clips, sample_rng, figures)
 
             if step % t.checkpoint_every == 0 or last or preemption.requested:
                 if not all_finite(state.checkpoint_items()):

@@ -60,11 +60,18 @@ def _moving_mnist(config: ml_collections.ConfigDict) -> Any:
     )
 
 
+def _mnist(config: ml_collections.ConfigDict) -> Any:
+    from vgen.data.mnist import make_mnist_source
+
+    return make_mnist_source(config)
+
+
 # The one place where dataset names map to their sources.
 SOURCES: dict[str, Callable[[ml_collections.ConfigDict], Any]] = {
     "bair": _bair,  # bair_robot_pushing_small (TFDS, array_record) in data.data_dir
     "dynamics": _dynamics,
     "kth": _kth,  # data.person_split: "svg" (train persons 1-20, test 21-25) or "mcnet" (1-16)
+    "mnist": _mnist,  # MNIST digits as still clips + class labels (image models: ALI)
     "moving_mnist": _moving_mnist,  # data.stochastic: Stochastic Moving MNIST (Denton & Fergus)
 }
 

@@ -17,6 +17,7 @@ from vgen.errors import ConfigError
 
 # The one place where method names map to modules.
 METHODS = {
+    "ali": "vgen.methods.ali",
     "ffgan": "vgen.methods.ffgan",
     "svg": "vgen.methods.svg",
 }

@@ -1,0 +1,223 @@
+"""ALI: loss values by hand, gradient flow, conditional shapes, figures, training, command line."""
+
+import functools
+import os
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from helpers import REPO, vgen_main
+from PIL import Image
+
+from vgen import config_lib, losses
+from vgen.data import make_source
+from vgen.errors import ConfigError
+from vgen.methods import ali
+from vgen.train_state import TrainState
+
+softplus = lambda v: float(np.log1p(np.exp(v)))
+sigmoid = lambda v: float(1.0 / (1.0 + np.exp(-v)))
+
+
+def load_config(name: str, arg: str | None = None):
+    return config_lib.load_config_file(os.path.join(REPO, "configs", f"{name}.py"), arg)
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_config("ali_dynamics", "tiny,conditional")
+
+
+@pytest.fixture(scope="module")
+def batch(config):
+    """Four Dynamics clips (fixed: the loss test trains on this one batch)."""
+    return make_source(config).train_batch(jax.random.key(3), 4)
+
+
+@pytest.fixture(scope="module")
+def state(config, batch):
+    # An RBG key, as in vgen.train: initialisation compiles several times faster on CPU.
+    return jax.jit(functools.partial(ali.init, config))(jax.random.key(0, impl="rbg"), batch)
+
+
+def test_losses_of_known_logits():
+    data, sample = jnp.array([0.0, 2.0]), jnp.array([-1.0, 0.0])
+    d = losses.gan_discriminator_loss(data, sample)  # -log D(x, ẑ) - log(1 - D(x̃, z))
+    g = losses.ali_generator_loss(data, sample)  # -log(1 - D(x, ẑ)) - log D(x̃, z)
+    chex.assert_trees_all_close(
+        d, jnp.array([softplus(0) + softplus(-1), softplus(-2) + softplus(0)]), atol=1e-6
+    )
+    chex.assert_trees_all_close(
+        g, jnp.array([softplus(0) + softplus(1), softplus(2) + softplus(0)]), atol=1e-6
+    )
+
+
+def test_adversarial_grads_of_a_tiny_linear_model():
+    """x = z = 1, encoder ẑ = a·x, decoder x̃ = c·z, D(x, z) = u·x + v·z: everything by hand."""
+    a, c, u, v = 0.5, 2.0, 1.0, -1.0
+
+    def logits_fn(gen, disc):
+        z_hat, x_tilde = gen["a"] * 1.0, gen["c"] * 1.0
+        d = lambda x, z: disc["u"] * x + disc["v"] * z
+        return (d(1.0, z_hat), d(x_tilde, 1.0)), None
+
+    out = ali.adversarial_grads(logits_fn, {"a": a, "c": c}, {"u": u, "v": v})
+    data, sample = u + v * a, u * c + v  # 0.5, 1.0
+    assert float(out.d_loss) == pytest.approx(softplus(-data) + softplus(sample), rel=1e-6)
+    assert float(out.g_loss) == pytest.approx(softplus(data) + softplus(-sample), rel=1e-6)
+    # dL_d/du = -σ(-data)·x + σ(sample)·x̃, dL_d/dv = -σ(-data)·ẑ + σ(sample)·z
+    assert float(out.d_grads["u"]) == pytest.approx(-sigmoid(-data) + sigmoid(sample) * c)
+    assert float(out.d_grads["v"]) == pytest.approx(-sigmoid(-data) * a + sigmoid(sample))
+    # dL_g/da = σ(data)·v·x, dL_g/dc = -σ(-sample)·u·z
+    assert float(out.g_grads["a"]) == pytest.approx(sigmoid(data) * v)
+    assert float(out.g_grads["c"]) == pytest.approx(-sigmoid(-sample) * u)
+
+
+def test_gradient_flow(config, state, batch):
+    """The discriminator update only has disc gradients; the generator loss reaches every
+    encoder and decoder parameter; both equal plain jax.grad of the losses."""
+    x = batch["video"][:, 0]
+    y = ali.one_hot_labels(config, batch["label"])
+    z = jax.random.normal(jax.random.key(1), (x.shape[0], config.model.z_dim))
+    gen, disc = state.params["gen"], state.params["disc"]
+
+    @jax.jit
+    def grads(gen, disc):
+        fn = ali.joint_logits_fn(config, state.batch_stats["gen"], x, y, z, jax.random.key(2))
+        out = ali.adversarial_grads(fn, gen, disc)
+        d_loss = lambda g, d: jnp.mean(losses.gan_discriminator_loss(*fn(g, d)[0]))
+        g_loss = lambda g, d: jnp.mean(losses.ali_generator_loss(*fn(g, d)[0]))
+        return out, jax.grad(d_loss, argnums=1)(gen, disc), jax.grad(g_loss, argnums=0)(gen, disc)
+
+    out, d_reference, g_reference = grads(gen, disc)
+    chex.assert_trees_all_close(out.d_grads, d_reference, atol=1e-6)
+    chex.assert_trees_all_close(out.g_grads, g_reference, atol=1e-6)
+    chex.assert_trees_all_equal_structs(out.d_grads, disc)
+    chex.assert_trees_all_equal_structs(out.g_grads, gen)
+    for name in ("encoder", "decoder"):
+        for path, leaf in jax.tree_util.tree_leaves_with_path(out.g_grads[name]):
+            assert float(jnp.abs(leaf).max()) > 0, (name, jax.tree_util.keystr(path))
+
+
+def test_conditional_shapes_and_label_use(config, state, batch):
+    assert all("embed_y" in p for p in (*state.params["gen"].values(), state.params["disc"]))
+    x, label = batch["video"][:, 0], batch["label"]
+    b, r = x.shape[0], config.data.resolution
+    chex.assert_shape(ali.reconstruct(config, state, x, jax.random.key(0), label), (b, r, r, 3))
+    inter = ali.interpolate(config, state, x, x[::-1], 5, None, label, label[::-1])
+    chex.assert_shape(inter, (b, 5, r, r, 3))
+    # The ends of an interpolation are the reconstructions from the means.
+    chex.assert_trees_all_close(inter[:, 0], ali.reconstruct(config, state, x, None, label))
+    context = {"video": batch["video"][:, :1], "label": label}
+    video = ali.sample(config, state, context, jax.random.key(1), 3)
+    chex.assert_shape(video, (b, 3, r, r, 3))
+    assert float(video.min()) >= 0.0 and float(video.max()) <= 1.0
+    del context["label"]  # then labels are drawn from p(y)
+    chex.assert_shape(ali.sample(config, state, context, jax.random.key(1), 3), (b, 3, r, r, 3))
+    # The decoder reads y: another label gives another image from the same z (in training
+    # mode, since at initialisation the running statistics make every output sigmoid(~0)).
+    _, decoder, _ = ali._networks(config, 3)
+    variables = {
+        "params": state.params["gen"]["decoder"],
+        "batch_stats": state.batch_stats["gen"]["decoder"],
+    }
+    z = jnp.zeros((2, config.model.z_dim))
+    y = jax.nn.one_hot(jnp.array([0, 5]), config.model.num_classes)
+    frames, _ = decoder.apply(variables, z, y, train=True, mutable=["batch_stats"])
+    assert float(jnp.abs(frames[0] - frames[1]).max()) > 1e-3
+
+
+def test_conditional_needs_labels(config, batch):
+    with pytest.raises(ConfigError, match="label"):
+        ali.one_hot_labels(config, None)
+    with pytest.raises(ConfigError, match=r"\[B\]"):
+        ali.one_hot_labels(config, jnp.zeros((4, 2), jnp.int32))
+
+
+def test_write_figures(config, state, batch, tmp_path):
+    paths = ali.write_figures(config, state, batch, jax.random.key(0), str(tmp_path), num=4)
+    assert set(paths) == {"samples", "reconstructions", "interpolations"}
+    r, k = config.data.resolution, config.model.num_classes
+    with Image.open(paths["samples"]) as img:  # one row per class, 4 fixed codes
+        assert img.size == (4 * (r + 1) + 1, k * (r + 1) + 1)
+    with Image.open(paths["reconstructions"]) as img:  # data above reconstructions
+        assert img.size == (4 * (r + 1) + 1, 2 * (r + 1) + 1)
+    with Image.open(paths["interpolations"]) as img:  # 2 pairs: x_a, 8 steps, x_b
+        assert img.size == (10 * (r + 1) + 1, 2 * (r + 1) + 1)
+
+
+def test_each_side_lowers_its_loss(config, state, batch):
+    """Against a frozen generator the discriminator's loss falls; then, against that frozen
+    discriminator, the decoder raises D(x̃, z) (the sample term of the generator loss). At
+    initialisation D's logits are ~0 everywhere, so the generator first needs a discriminator
+    that tells pairs apart; that one mostly keys on real frames, which the encoder cannot
+    change, so the data term, and with it the total generator loss, barely moves here."""
+    step = jax.jit(functools.partial(ali.train_step, config))
+    # One optimiser object with the learning rate in its state: both phases share one compile.
+    adam = optax.inject_hyperparams(optax.adam)(learning_rate=0.0, b1=0.5)
+
+    def run(state, lr_gen, lr_disc, steps, offset):
+        state = TrainState.create(state.params, {"gen": adam, "disc": adam}, state.batch_stats)
+        with_lr = lambda s, lr: s._replace(
+            hyperparams={**s.hyperparams, "learning_rate": jnp.asarray(lr, jnp.float32)}
+        )
+        opt = state.opt_state
+        state = state.replace(
+            opt_state={"gen": with_lr(opt["gen"], lr_gen), "disc": with_lr(opt["disc"], lr_disc)}
+        )
+        history = []
+        for i in range(steps):
+            state, m = step(state, batch, jax.random.key(offset + i))
+            history.append(jax.device_get(m))
+        assert all(np.isfinite(h["d_loss"]) and np.isfinite(h["g_loss"]) for h in history)
+        return state, history
+
+    state, history = run(state, 0.0, 3e-3, 20, 0)
+    assert np.mean([h["d_loss"] for h in history[-3:]]) < history[0]["d_loss"] - 0.3
+    _, history = run(state, 3e-3, 0.0, 12, 100)
+    samples = [h["d_logit_samples"] for h in history]
+    assert np.mean(samples[-4:]) > samples[0] + 2.0
+
+
+def test_bad_model_settings_raise(config):
+    for field, value in [("z_dim", 0), ("num_classes", -1), ("dropout_hidden", 1.0)]:
+        bad = config.copy_and_resolve_references()
+        bad.model[field] = value
+        with pytest.raises(ConfigError, match=field):
+            ali.validate_config(bad)
+    bad = config.copy_and_resolve_references()
+    bad.data.resolution = 24
+    with pytest.raises(ConfigError, match="power of two"):
+        ali.validate_config(bad)
+
+
+def test_command_line_trains_tiny(tmp_path):
+    workdir = tmp_path / "run"
+    proc = vgen_main("--config=configs/ali_dynamics.py:tiny", f"--workdir={workdir}")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert any(p.startswith("step_") for p in os.listdir(workdir / "samples"))
+    assert os.listdir(workdir / "checkpoints")
+    (last,) = sorted(os.listdir(workdir / "figures"))[-1:]
+    names = sorted(os.listdir(workdir / "figures" / last))
+    assert names == ["interpolations.png", "reconstructions.png", "samples.png"]
+
+
+def test_mnist_source_serves_digits_as_still_clips():
+    config = load_config("ali_mnist", "tiny")
+    source = make_source(config)
+    assert [source.split_size(s) for s in ("train", "val", "test")] == [4050, 450, 500]
+    batch = source.train_batch(jax.random.key(0), 3)
+    t = config.data.context_frames + config.data.predict_frames
+    chex.assert_shape(batch["video"], (3, t, 16, 16, 1))
+    chex.assert_trees_all_equal(batch["video"][:, 0], batch["video"][:, -1])
+    assert batch["label"].shape == (3,) and batch["label"].dtype == jnp.int32
+    # The bundled digits are sorted by class; val and the first clips of a split mix them.
+    assert len(np.unique(source.eval_clips(100, split="val")["label"])) == 10
+    assert len(np.unique(source.eval_clips(30, split="test")["label"])) >= 8
+    config.data.resolution = 32  # 28×28 digits centred on a 32×32 canvas, not resized
+    clips = make_source(config).eval_clips(2, split="test")["video"]
+    assert float(clips[:, 0, :2].max()) == 0.0 and float(clips[:, 0, -2:].max()) == 0.0
+    assert float(clips.max()) == 1.0

@@ -1,0 +1,637 @@
+"""The 25-Gaussian experiment of ALI (thesis 4.4.5, ALI paper 4.5, Fig. 4.8), in one command:
+
+    python -m vgen.experiments.gaussians2d --outdir=runs/gaussians2d [--runs=10] [--steps=N]
+
+1. Data: 100,000 training samples of the 25-component grid mixture (vgen.data.gaussians2d:
+   centres {-4, -2, 0, 2, 4}², standard deviation 0.05) and 10,000 held-out samples.
+2. ALI and GAN are each trained `--runs` times, all runs of a model at once (`jax.vmap` over
+   the run axis), every run with its own random Adam learning rate, β1 and Gaussian weight-init
+   standard deviation. Each run draws 10,000 samples from p(x); each sample goes to the mixture
+   component of highest responsibility; the modes covered (components given >= 1 sample) are
+   summarised as mean ± std (over runs, ddof=0), min and max, next to the thesis's numbers, with
+   the fraction of high-quality samples (within 3 std of their centre).
+3. The best-covering GAN is given an encoder by learned inverse mapping (min E‖z − G_z(G_x(z))‖²
+   over z ~ p(z), decoder frozen) and by post-hoc learned inference (decoder frozen, encoder
+   trained against a new joint discriminator D(x, z) with the ALI losses); a VAE with ALI's
+   encoder and decoder is trained too. With the best-covering ALI they form the four columns of
+   Fig. 4.8 (fig4_8.png): held-out data q(x), its codes z ~ q(z | x), its reconstructions, prior
+   samples z ~ p(z), and their decodings G_x(z); points coloured by mixture component.
+Writes <outdir>/results.json and <outdir>/fig4_8.png and prints the table.
+
+Networks are those of the ALI authors' `experiments/ali_mixture.py` / `gan_mixture.py`:
+decoder 2 → 4 × (H, batch norm, ReLU) → 2; encoder 2 → 2 × (H, batch norm, ReLU) → (μ, log σ)
+(that code's encoder takes [x, ε] instead, a change-of-variables conditional, Eq. 4.3; here it is
+the reparameterised Gaussian of Eq. 4.2 so that the VAE can share it); discriminator: 3 maxout
+layers (D units, 5 pieces) and a linear logit, on [x, z] for ALI and on x for the GAN; no
+dropout (the mixture code builds its dropout graph but trains without it); weights N(0, std),
+biases 0, hidden layers of the generator networks without biases; batch size 100; batch-norm
+running averages with momentum 0.95, used when sampling.
+
+Hyper-parameters. The code trains H = 400, D = 200 with Adam lr 1e-4, β1 0.8, init std 0.02 for
+200 epochs (200,000 steps); the papers' text says only "random learning rate and β1 values" and
+"a Gaussian distribution with a random standard deviation", without ranges. That budget is
+~17 hours on a 2-core CPU, so the defaults are CPU-sized: H = 200, D = 100 and 10,000 steps
+(`--gen_hidden=400 --disc_hidden=200 --steps=200000` restores the code's setting). Each run
+draws lr log-uniform in LR_RANGE, β1 uniform in B1_RANGE and the init std log-uniform in
+STD_RANGE. The learning rates sit above the code's 1e-4 because of the 20× shorter training:
+measured on this setup, ALI at lr 1e-4 was still spread over the whole square after 24,000
+steps, while at 1e-3 (β1 0.5) it covered all 25 modes with 73% high-quality samples after
+15,000. Untrained models smear their samples over the plane and so "cover" many modes: read the
+mode counts together with the high-quality fraction. The baselines use the hyper-parameters of
+the run they extend (the best GAN's for inverse mapping and post-hoc inference, the best ALI's
+for the VAE).
+"""
+
+import functools
+import json
+import os
+import time
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from absl import app, flags
+
+from vgen import losses
+from vgen.data import gaussians2d as g2d
+from vgen.methods import ali
+
+NLAT = 2
+GEN_HIDDEN = 400  # the ALI code's widths
+DISC_HIDDEN = 200
+MAXOUT_PIECES = 5
+ENCODER_DEPTH = 2
+DECODER_DEPTH = 4
+DISC_DEPTH = 3
+BATCH_SIZE = 100
+ALI_CODE_STEPS = 200 * 100_000 // BATCH_SIZE  # 200 epochs of the 100,000 samples
+# CPU-sized defaults (module docstring): half the widths, a twentieth of the steps.
+DEFAULT_STEPS = 10_000
+DEFAULT_GEN_HIDDEN = GEN_HIDDEN // 2
+DEFAULT_DISC_HIDDEN = DISC_HIDDEN // 2
+
+LR_RANGE = (3e-4, 3e-3)
+B1_RANGE = (0.5, 0.9)
+STD_RANGE = (0.005, 0.05)
+VAE_OBS_STD = 0.05  # fixed standard deviation of the VAE's Gaussian p(x | z)
+THESIS = {
+    "ali": {"mean": 13.4, "std": 5.8, "min": 8, "max": 25},
+    "gan": {"mean": 10.4, "std": 9.2, "min": 1, "max": 22},
+}
+
+_UNIT = nn.initializers.normal(1.0)  # kernels are drawn N(0, 1), then scaled by each run's std
+# The hyper-parameters live in the optimiser state, so every run of a vmap has its own.
+ADAM = optax.inject_hyperparams(optax.adam)(learning_rate=1e-4, b1=0.8)
+
+State = dict[str, Any]  # {"params", "stats", "opt", ["frozen"]}, one run (or R runs, vmapped)
+
+
+# ----------------------------------------------------------------------------- networks
+
+
+class GenMLP(nn.Module):
+    """Encoder / decoder of the ALI mixture code: depth × (Dense without bias, batch norm,
+    ReLU), then a Dense with bias. [B, D_in] -> [B, out]."""
+
+    depth: int
+    out: int
+    hidden: int
+
+    @nn.compact
+    def __call__(self, h: jax.Array, train: bool) -> jax.Array:
+        for _ in range(self.depth):
+            h = nn.Dense(self.hidden, use_bias=False, kernel_init=_UNIT)(h)
+            bn = nn.BatchNorm(use_running_average=not train, momentum=ali.BN_MOMENTUM)
+            h = nn.relu(bn(h))
+        return nn.Dense(self.out, kernel_init=_UNIT)(h)
+
+
+class MaxoutDiscriminator(nn.Module):
+    """DISC_DEPTH maxout layers and a linear logit on the concatenated inputs: -> [B]."""
+
+    hidden: int
+
+    @nn.compact
+    def __call__(self, *inputs: jax.Array) -> jax.Array:
+        h = jnp.concatenate(inputs, axis=-1)
+        for _ in range(DISC_DEPTH):
+            h = ali.maxout(
+                nn.Dense(self.hidden * MAXOUT_PIECES, kernel_init=_UNIT)(h), MAXOUT_PIECES
+            )
+        return nn.Dense(1, kernel_init=_UNIT)(h)[..., 0]
+
+
+class Model(NamedTuple):
+    """One model of the experiment, static under jit: its kind ("ali", "gan", "inverse",
+    "posthoc", "vae") and the hidden widths of its generator MLPs and discriminator."""
+
+    kind: str
+    gen_hidden: int = GEN_HIDDEN
+    disc_hidden: int = DISC_HIDDEN
+
+    @property
+    def encoder(self) -> GenMLP:
+        return GenMLP(ENCODER_DEPTH, 2 * NLAT, self.gen_hidden)  # -> (μ, log σ)
+
+    @property
+    def decoder(self) -> GenMLP:
+        return GenMLP(DECODER_DEPTH, 2, self.gen_hidden)
+
+    @property
+    def disc(self) -> MaxoutDiscriminator:
+        return MaxoutDiscriminator(self.disc_hidden)
+
+
+def _init(net: nn.Module, key: jax.Array, std: jax.Array, *inputs) -> tuple[Any, Any]:
+    """(params, batch stats) of `net` with N(0, std²) kernels and zero biases."""
+    variables = net.init(key, *inputs)
+    scale = lambda path, p: p * std if path[-1].key == "kernel" else p
+    params = jax.tree_util.tree_map_with_path(scale, variables["params"])
+    return params, variables.get("batch_stats", {})
+
+
+def _gen(net: GenMLP, params, stats, h: jax.Array, train: bool):
+    """Applies an encoder/decoder: (output, new batch stats) (stats unchanged unless train)."""
+    if not train:
+        return net.apply({"params": params, "batch_stats": stats}, h, train=False), stats
+    out, new = net.apply(
+        {"params": params, "batch_stats": stats}, h, train=True, mutable=["batch_stats"]
+    )
+    return out, new["batch_stats"]
+
+
+def _adam(params, lr: jax.Array, b1: jax.Array):
+    """An Adam state for `params` with this run's learning rate and β1."""
+    state = ADAM.init(params)
+    hyper = {**state.hyperparams, "learning_rate": jnp.asarray(lr), "b1": jnp.asarray(b1)}
+    return state._replace(hyperparams=hyper)
+
+
+def _adam_update(params, grads, opt_state):
+    updates, opt_state = ADAM.update(grads, opt_state, params)
+    return optax.apply_updates(params, updates), opt_state
+
+
+# ----------------------------------------------------------------------------- models
+# A model is its `_init_model` (a fresh state for one run) and its branch of `train_step`; the
+# per-run hyper-parameters are {"lr", "b1", "std"} scalars (arrays [R] under the run vmap).
+
+
+def _init_model(model: Model, key: jax.Array, hyper: dict, frozen: Any = None) -> State:
+    """A fresh state of `model` for one run; `frozen` is the (params, stats) of a trained
+    decoder for "inverse" and "posthoc"."""
+    k_enc, k_dec, k_disc = jax.random.split(key, 3)
+    x = jnp.zeros((1, 2))
+    z = jnp.zeros((1, NLAT))
+    std = hyper["std"]
+    params, stats = {}, {}
+    kind = model.kind
+    if kind in ("ali", "inverse", "posthoc", "vae"):
+        params["encoder"], stats["encoder"] = _init(model.encoder, k_enc, std, x, False)
+    if kind in ("ali", "gan", "vae"):
+        params["decoder"], stats["decoder"] = _init(model.decoder, k_dec, std, z, False)
+    if kind in ("ali", "posthoc"):
+        params["disc"], _ = _init(model.disc, k_disc, std, x, z)
+    if kind == "gan":
+        params["disc"], _ = _init(model.disc, k_disc, std, x)
+    gen = {n: p for n, p in params.items() if n != "disc"}
+    opt = {"gen": _adam(gen, hyper["lr"], hyper["b1"])}
+    if "disc" in params:
+        opt["disc"] = _adam(params["disc"], hyper["lr"], hyper["b1"])
+    state = {"params": params, "stats": stats, "opt": opt}
+    if frozen is not None:
+        state["frozen"] = {"params": frozen[0], "stats": frozen[1]}
+    return state
+
+
+def _adversarial_step(state: State, logits_fn: Callable) -> tuple[State, dict]:
+    """Algorithm 1 for the networks in state: simultaneous updates from one forward pass."""
+    p = state["params"]
+    gen = {n: v for n, v in p.items() if n != "disc"}
+    out = ali.adversarial_grads(logits_fn, gen, p["disc"])
+    gen, opt_gen = _adam_update(gen, out.g_grads, state["opt"]["gen"])
+    disc, opt_disc = _adam_update(p["disc"], out.d_grads, state["opt"]["disc"])
+    state = {
+        **state,
+        "params": {**gen, "disc": disc},
+        "stats": {**state["stats"], **out.aux},
+        "opt": {"gen": opt_gen, "disc": opt_disc},
+    }
+    return state, {"d_loss": out.d_loss, "g_loss": out.g_loss}
+
+
+def _encode_train(model: Model, params, stats, x: jax.Array, key: jax.Array):
+    """ẑ ~ q(z | x) in training mode, μ, log σ and the new batch stats."""
+    out, new_stats = _gen(model.encoder, params, stats, x, train=True)
+    mu, log_sigma = jnp.split(out, 2, axis=-1)
+    return ali.reparameterize(mu, log_sigma, key), mu, log_sigma, new_stats
+
+
+def _frozen_decode(model: Model, state: State, z: jax.Array) -> jax.Array:
+    f = state["frozen"]
+    return _gen(model.decoder, f["params"], f["stats"], z, train=False)[0]
+
+
+def train_step(model: Model, state: State, x: jax.Array, key: jax.Array) -> tuple[State, dict]:
+    """One update of `model` on data x [B, 2] for one run."""
+    b = x.shape[0]
+    z_key, eps_key = jax.random.split(key)
+    z = jax.random.normal(z_key, (b, NLAT))
+    s = state["stats"]
+    kind = model.kind
+
+    if kind == "ali":
+
+        def logits_fn(gen, disc):
+            z_hat, _, _, enc_stats = _encode_train(model, gen["encoder"], s["encoder"], x, eps_key)
+            x_tilde, dec_stats = _gen(model.decoder, gen["decoder"], s["decoder"], z, train=True)
+            logits = model.disc.apply(
+                {"params": disc}, jnp.concatenate([x, x_tilde]), jnp.concatenate([z_hat, z])
+            )
+            return (logits[:b], logits[b:]), {"encoder": enc_stats, "decoder": dec_stats}
+
+    elif kind == "gan":
+
+        def logits_fn(gen, disc):
+            x_tilde, dec_stats = _gen(model.decoder, gen["decoder"], s["decoder"], z, train=True)
+            logits = model.disc.apply({"params": disc}, jnp.concatenate([x, x_tilde]))
+            return (logits[:b], logits[b:]), {"decoder": dec_stats}
+
+    elif kind == "posthoc":
+        x_tilde = _frozen_decode(model, state, z)
+
+        def logits_fn(gen, disc):
+            z_hat, _, _, enc_stats = _encode_train(model, gen["encoder"], s["encoder"], x, eps_key)
+            logits = model.disc.apply(
+                {"params": disc}, jnp.concatenate([x, x_tilde]), jnp.concatenate([z_hat, z])
+            )
+            return (logits[:b], logits[b:]), {"encoder": enc_stats}
+
+    else:
+        return _regression_step(model, state, x, z, eps_key)
+    return _adversarial_step(state, logits_fn)
+
+
+def _regression_step(model: Model, state: State, x, z, eps_key) -> tuple[State, dict]:
+    """The non-adversarial models: learned inverse mapping and the VAE."""
+    p, s = state["params"], state["stats"]
+    if model.kind == "inverse":
+        x_tilde = _frozen_decode(model, state, z)
+
+        def loss_fn(gen):
+            out, enc_stats = _gen(model.encoder, gen["encoder"], s["encoder"], x_tilde, train=True)
+            mu = out[:, :NLAT]  # a fixed-variance posterior: only the mean is learned
+            loss = jnp.mean(jnp.sum(jnp.square(z - mu), axis=-1))
+            return loss, {"encoder": enc_stats}
+
+    else:  # vae
+
+        def loss_fn(gen):
+            z_hat, mu, log_sigma, enc_stats = _encode_train(
+                model, gen["encoder"], s["encoder"], x, eps_key
+            )
+            x_hat, dec_stats = _gen(model.decoder, gen["decoder"], s["decoder"], z_hat, train=True)
+            nll = -losses.gaussian_log_likelihood(x, x_hat, 2.0 * jnp.log(VAE_OBS_STD))
+            kl = losses.gaussian_kl(mu, 2.0 * log_sigma, 0.0, 0.0)
+            loss = jnp.mean(jnp.sum(nll, -1) + jnp.sum(kl, -1))
+            return loss, {"encoder": enc_stats, "decoder": dec_stats}
+
+    (loss, new_stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(p)
+    params, opt_gen = _adam_update(p, grads, state["opt"]["gen"])
+    state = {**state, "params": params, "stats": {**s, **new_stats}, "opt": {"gen": opt_gen}}
+    return state, {"loss": loss}
+
+
+# ----------------------------------------------------------------------------- training
+
+
+@functools.partial(jax.jit, static_argnums=(0, 4), donate_argnums=1)
+def _train_chunk(model: Model, states: State, data: jax.Array, key: jax.Array, steps: int):
+    """`steps` updates of every run (leading axis R of `states`), each on its own random
+    batches of `data` [N, 2]; returns the states and the runs' metrics of the last step."""
+    runs = jax.tree.leaves(states)[0].shape[0]
+
+    def body(states, key):
+        d_key, s_key = jax.random.split(key)
+        index = jax.random.randint(d_key, (runs, BATCH_SIZE), 0, data.shape[0])
+        step = functools.partial(train_step, model)
+        return jax.vmap(step)(states, data[index], jax.random.split(s_key, runs))
+
+    states, metrics = jax.lax.scan(body, states, jax.random.split(key, steps))
+    return states, jax.tree.map(lambda m: m[-1], metrics)
+
+
+def train(
+    model: Model,
+    hyper: dict[str, np.ndarray],
+    data: jax.Array,
+    steps: int,
+    key: jax.Array,
+    frozen: Any = None,
+    chunk: int = 1000,
+    log: Callable[[str], None] = print,
+) -> State:
+    """Trains R runs of `model` (hyper: arrays [R] "lr", "b1", "std") for `steps` steps
+    in jitted chunks of `chunk` scanned steps; `frozen` is a decoder's (params, stats) [R, ...]."""
+    init_key, key = jax.random.split(key)
+    runs = len(hyper["lr"])
+    hyper = {k: jnp.asarray(v, jnp.float32) for k, v in hyper.items()}
+    init = lambda k, h, f: _init_model(model, k, h, f)
+    states = jax.jit(jax.vmap(init))(jax.random.split(init_key, runs), hyper, frozen)
+    done = 0
+    while done < steps:
+        n = min(chunk, steps - done)
+        start = time.time()
+        states, metrics = _train_chunk(model, states, data, jax.random.fold_in(key, done), n)
+        shown = ", ".join(f"{k} {float(jnp.mean(v)):.3f}" for k, v in metrics.items())  # waits
+        rate = n / (time.time() - start)  # the first chunk includes compilation
+        done += n
+        log(
+            f"  {model.kind:8s} step {done:6d}/{steps}  {rate:7.1f} steps/s  "
+            f"ETA {(steps - done) / rate:6.0f} s  (mean over {runs} runs: {shown})"
+        )
+    return states
+
+
+def _decoder_vars(state: State) -> tuple[Any, Any]:
+    if "decoder" in state["params"]:
+        return state["params"]["decoder"], state["stats"]["decoder"]
+    return state["frozen"]["params"], state["frozen"]["stats"]
+
+
+@functools.partial(jax.jit, static_argnums=(0, 3))
+def generate(model: Model, states: State, key: jax.Array, num: int):
+    """Prior samples z [R, num, 2] and their decodings G_x(z) [R, num, 2] (inference mode)."""
+
+    def one(state, key):
+        z = jax.random.normal(key, (num, NLAT))
+        return z, _gen(model.decoder, *_decoder_vars(state), z, train=False)[0]
+
+    runs = jax.tree.leaves(states)[0].shape[0]
+    return jax.vmap(one)(states, jax.random.split(key, runs))
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def infer(model: Model, states: State, x: jax.Array, key: jax.Array):
+    """Codes ẑ ~ q(z | x) [R, N, 2] of data x [N, 2] (the means for the inverse mapping, whose
+    variance is not learned) and reconstructions G_x(ẑ) [R, N, 2] (inference mode)."""
+
+    def one(state, key):
+        encoder = (state["params"]["encoder"], state["stats"]["encoder"])
+        out = _gen(model.encoder, *encoder, x, train=False)[0]
+        mu, log_sigma = jnp.split(out, 2, axis=-1)
+        z = mu if model.kind == "inverse" else ali.reparameterize(mu, log_sigma, key)
+        return z, _gen(model.decoder, *_decoder_vars(state), z, train=False)[0]
+
+    runs = jax.tree.leaves(states)[0].shape[0]
+    return jax.vmap(one)(states, jax.random.split(key, runs))
+
+
+# ----------------------------------------------------------------------------- protocol
+
+
+def random_hyper(rng: np.random.Generator, runs: int) -> dict[str, np.ndarray]:
+    """Per-run Adam learning rate (log-uniform), β1 (uniform), init std (log-uniform): [R]."""
+    log_uniform = lambda lo, hi: np.exp(rng.uniform(np.log(lo), np.log(hi), runs))
+    return {
+        "lr": log_uniform(*LR_RANGE).astype(np.float32),
+        "b1": rng.uniform(*B1_RANGE, runs).astype(np.float32),
+        "std": log_uniform(*STD_RANGE).astype(np.float32),
+    }
+
+
+def summarize(modes: list[int]) -> dict[str, float]:
+    """Mean, std (ddof=0), min and max of the modes covered by each run."""
+    m = np.asarray(modes, np.float64)
+    return {
+        "mean": float(m.mean()),
+        "std": float(m.std()),
+        "min": int(m.min()),
+        "max": int(m.max()),
+    }
+
+
+def _take(states: State, run: int) -> State:
+    """Run `run` of vmapped states, keeping a run axis of size 1."""
+    return jax.tree.map(lambda a: a[run : run + 1], states)
+
+
+def format_table(results: dict) -> str:
+    """The mode-coverage table, ours next to the thesis's."""
+    lines = [
+        f"{'model':6s} {'modes covered (ours)':>30s}   {'thesis':>26s}   high-quality",
+    ]
+    for kind in ("ali", "gan"):
+        s, t = results["summary"][kind], THESIS[kind]
+        ours = f"{s['mean']:.1f} ± {s['std']:.1f} (min {s['min']}, max {s['max']})"
+        theirs = f"{t['mean']} ± {t['std']} (min {t['min']}, max {t['max']})"
+        lines.append(f"{kind.upper():6s} {ours:>30s}   {theirs:>26s}   {s['high_quality']:.3f}")
+    return "\n".join(lines)
+
+
+def _colors(num: int) -> np.ndarray:
+    """One RGB colour per mixture component, [num, 4]."""
+    from matplotlib import colormaps
+
+    return colormaps["hsv"](np.linspace(0.0, 1.0, num, endpoint=False))
+
+
+def plot_figure(path: str, panels: dict[str, dict[str, np.ndarray]], centers: np.ndarray, std):
+    """Fig. 4.8: one column per model, rows data / q(z) / reconstructions / p(z) / samples.
+
+    panels[model] holds "x" (held-out data [N, 2]), "z_hat", "x_hat", "z", "x_tilde"."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    rows = [
+        ("x", "data q(x)", 6.0),
+        ("z_hat", "codes z ~ q(z|x)", 4.0),
+        ("x_hat", "reconstructions", 6.0),
+        ("z", "prior z ~ p(z)", 4.0),
+        ("x_tilde", "samples G_x(z)", 6.0),
+    ]
+    colors = _colors(len(centers))
+    fig = Figure(figsize=(3 * len(panels), 15), dpi=80)
+    FigureCanvasAgg(fig)
+    for c, (model, panel) in enumerate(panels.items()):
+        data_comp = g2d.responsibilities(panel["x"], centers, std).argmax(1)
+        sample_comp = g2d.responsibilities(panel["x_tilde"], centers, std).argmax(1)
+        for r, (name, label, lim) in enumerate(rows):
+            ax = fig.add_subplot(len(rows), len(panels), r * len(panels) + c + 1)
+            comp = sample_comp if name in ("z", "x_tilde") else data_comp
+            pts = panel[name]
+            ax.scatter(pts[:, 0], pts[:, 1], s=0.5, c=colors[comp], linewidths=0, rasterized=True)
+            ax.set_xlim(-lim, lim)
+            ax.set_ylim(-lim, lim)
+            ax.set_aspect("equal")
+            ax.tick_params(labelsize=6)
+            if r == 0:
+                ax.set_title(model, fontsize=9)
+            if c == 0:
+                ax.set_ylabel(label, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+
+
+def run_experiment(
+    outdir: str,
+    runs: int = 10,
+    steps: int = DEFAULT_STEPS,
+    gen_hidden: int = DEFAULT_GEN_HIDDEN,
+    disc_hidden: int = DEFAULT_DISC_HIDDEN,
+    seed: int = 0,
+    num_train: int = g2d.DEFAULT_NUM_SAMPLES,
+    num_eval: int = 10_000,
+    chunk: int = 1000,
+    log: Callable[[str], None] = print,
+) -> dict:
+    """The whole protocol (module docstring); writes results.json and fig4_8.png to outdir."""
+    start = time.time()
+    os.makedirs(outdir, exist_ok=True)
+    model = lambda kind: Model(kind, gen_hidden, disc_hidden)
+    source = g2d.Gaussians2DSource(seed=seed, num_samples=num_train)
+    centers, std = source.centers, source.std
+    held_out, _ = g2d.sample(jax.random.key(seed + 1), num_eval, centers, std)
+    rng = np.random.default_rng(seed)
+    key = jax.random.key(seed)
+    results: dict[str, Any] = {
+        "setup": {
+            "runs": runs,
+            "steps": steps,
+            "gen_hidden": gen_hidden,
+            "disc_hidden": disc_hidden,
+            "ali_code": {
+                "steps": ALI_CODE_STEPS,
+                "gen_hidden": GEN_HIDDEN,
+                "disc_hidden": DISC_HIDDEN,
+            },
+            "batch_size": BATCH_SIZE,
+            "num_train": num_train,
+            "num_eval_samples": num_eval,
+            "seed": seed,
+            "lr_range": LR_RANGE,
+            "b1_range": B1_RANGE,
+            "init_std_range": STD_RANGE,
+            "mixture_std": std,
+        },
+        "thesis": THESIS,
+        "runs": {},
+        "summary": {},
+    }
+
+    # --- ALI and GAN, `runs` random hyper-parameter draws each, vmapped
+    trained = {}
+    for i, kind in enumerate(("ali", "gan")):
+        hyper = random_hyper(rng, runs)
+        log(f"Training {runs} {kind.upper()} runs for {steps} steps.")
+        states = train(
+            model(kind), hyper, source.x, steps, jax.random.fold_in(key, i), None, chunk, log
+        )
+        _, samples = generate(model(kind), states, jax.random.fold_in(key, 10 + i), num_eval)
+        per_run = []
+        for r in range(runs):
+            counted = g2d.count_modes(np.asarray(samples[r]), centers, std)
+            per_run.append({**{k: float(v[r]) for k, v in hyper.items()}, **counted})
+        results["runs"][kind] = per_run
+        summary = summarize([p["modes"] for p in per_run])
+        summary["high_quality"] = float(np.mean([p["high_quality"] for p in per_run]))
+        results["summary"][kind] = summary
+        # The best-covering run (ties: the larger fraction of high-quality samples).
+        best = max(range(runs), key=lambda r: (per_run[r]["modes"], per_run[r]["high_quality"]))
+        results["summary"][kind]["best_run"] = best
+        trained[kind] = (_take(states, best), {k: v[best : best + 1] for k, v in hyper.items()})
+
+    # --- inference for the best GAN (inverse mapping, post-hoc), and a VAE
+    gan_state, gan_hyper = trained["gan"]
+    frozen = (gan_state["params"]["decoder"], gan_state["stats"]["decoder"])
+    ali_state, ali_hyper = trained["ali"]
+    models = {"ALI": (model("ali"), ali_state)}
+    baselines = [
+        ("GAN + inverse mapping", "inverse", gan_hyper, frozen),
+        ("GAN + post-hoc inference", "posthoc", gan_hyper, frozen),
+        ("VAE", "vae", ali_hyper, None),
+    ]
+    for i, (name, kind, hyper, f) in enumerate(baselines):
+        log(f"Training {name} for {steps} steps.")
+        k = jax.random.fold_in(key, 20 + i)
+        models[name] = (model(kind), train(model(kind), hyper, source.x, steps, k, f, chunk, log))
+
+    # --- Fig. 4.8 and the per-model numbers of its columns
+    panels, results["figure_models"] = {}, {}
+    for i, (name, (m, state)) in enumerate(models.items()):
+        z_hat, x_hat = infer(m, state, held_out, jax.random.fold_in(key, 30 + i))
+        z, x_tilde = generate(m, state, jax.random.fold_in(key, 40 + i), num_eval)
+        panel = {
+            "x": held_out,
+            "z_hat": z_hat[0],
+            "x_hat": x_hat[0],
+            "z": z[0],
+            "x_tilde": x_tilde[0],
+        }
+        panels[name] = {k: np.asarray(v) for k, v in panel.items()}
+        squared_error = np.sum((panels[name]["x_hat"] - panels[name]["x"]) ** 2, axis=-1)
+        results["figure_models"][name] = {
+            **g2d.count_modes(panels[name]["x_tilde"], centers, std),
+            "reconstruction_mse": float(np.mean(squared_error)),
+        }
+    plot_figure(os.path.join(outdir, "fig4_8.png"), panels, centers, std)
+
+    results["wall_time_s"] = time.time() - start
+    results["devices"] = [str(d) for d in jax.devices()]
+    path = os.path.join(outdir, "results.json")
+    with open(path + ".tmp", "w") as f:
+        json.dump(results, f, indent=2)
+    os.replace(path + ".tmp", path)
+    log(format_table(results))
+    for name, numbers in results["figure_models"].items():
+        log(
+            f"  {name:26s} modes {numbers['modes']:2d}  high-quality {numbers['high_quality']:.3f}"
+            f"  reconstruction MSE {numbers['reconstruction_mse']:.3f}"
+        )
+    log(f"Wrote {outdir}/results.json and {outdir}/fig4_8.png in {results['wall_time_s']:.0f} s.")
+    return results
+
+
+# ----------------------------------------------------------------------------- command line
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("outdir", None, "Where results.json and fig4_8.png are written.")
+flags.DEFINE_integer("runs", 10, "Runs of ALI and of GAN, each with random hyper-parameters.")
+flags.DEFINE_integer("steps", DEFAULT_STEPS, f"Steps per run (the ALI code: {ALI_CODE_STEPS}).")
+flags.DEFINE_integer(
+    "gen_hidden", DEFAULT_GEN_HIDDEN, f"Encoder/decoder width (the ALI code: {GEN_HIDDEN})."
+)
+flags.DEFINE_integer(
+    "disc_hidden", DEFAULT_DISC_HIDDEN, f"Discriminator width (the ALI code: {DISC_HIDDEN})."
+)
+flags.DEFINE_integer("seed", 0, "Seed of data, hyper-parameters and initialisation.")
+flags.DEFINE_integer("num_train", g2d.DEFAULT_NUM_SAMPLES, "Training samples of q(x).")
+flags.DEFINE_integer("num_eval", 10_000, "Samples per run for mode counting and the figure.")
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    names = ("runs", "steps", "gen_hidden", "disc_hidden", "num_train", "num_eval")
+    for name in names:
+        if FLAGS[name].value < 1:
+            raise app.UsageError(f"--{name} must be >= 1, got {FLAGS[name].value}")
+    run_experiment(
+        FLAGS.outdir,
+        runs=FLAGS.runs,
+        steps=FLAGS.steps,
+        gen_hidden=FLAGS.gen_hidden,
+        disc_hidden=FLAGS.disc_hidden,
+        seed=FLAGS.seed,
+        num_train=FLAGS.num_train,
+        num_eval=FLAGS.num_eval,
+    )
+
+
+if __name__ == "__main__":
+    flags.mark_flag_as_required("outdir")
+    app.run(main)
