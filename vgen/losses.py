@@ -54,3 +54,55 @@ def ali_generator_loss(data_logits: jax.Array, sample_logits: jax.Array) -> jax.
     swapped. For a GAN the data term does not depend on the generator, so its gradients are
     those of `gan_generator_loss`."""
     return gan_discriminator_loss(sample_logits, data_logits)
+
+
+def product_of_experts(
+    mu: jax.Array, logvar: jax.Array, mask: jax.Array | None = None
+) -> tuple[jax.Array, jax.Array]:
+    """Product of Gaussian experts and the N(0, I) prior expert (Wu & Goodman 2018).
+
+    mu, logvar [M, ..., D]: M experts stacked on the leading axis; mask (broadcastable to
+    [M, ...], leading axes aligned; None = all present) drops the missing ones. Returns the joint
+    (mu, logvar) [..., D]: precision T = 1 + Σ_i T_i with T_i = exp(-logvar_i), mean
+    Σ_i T_i mu_i / T. Everything is done on log precisions (logsumexp), so it stays finite for
+    tiny or huge variances; with every expert masked it is the prior, N(0, I).
+    """
+    if mask is None:
+        mask = jnp.ones(mu.shape[:1], bool)
+    mask = jnp.asarray(mask, bool)
+    mask = jnp.broadcast_to(mask.reshape(mask.shape + (1,) * (mu.ndim - mask.ndim)), mu.shape)
+    log_precision = jnp.where(mask, -logvar, -jnp.inf)
+    prior = jnp.zeros_like(mu[:1])  # log precision of N(0, I)
+    log_total = jax.nn.logsumexp(jnp.concatenate([prior, log_precision]), axis=0)
+    weights = jnp.exp(log_precision - log_total)  # T_i / T, 0 for missing experts
+    return jnp.sum(weights * jnp.where(mask, mu, 0.0), axis=0), -log_total
+
+
+def elbo_subsets(rng: jax.Array, num_modalities: int, k: int) -> jax.Array:
+    """The modality subsets of the subsampled ELBO (Wu & Goodman 2018): bool [1 + M + k, M].
+
+    Row 0 is every modality, rows 1..M each single modality, then k subsets drawn uniformly
+    from the non-empty ones (from `rng`, so a step's subsets are reproducible)."""
+    m = num_modalities
+    codes = jax.random.randint(rng, (k,), 1, 2**m)  # a non-empty subset as an m-bit number
+    drawn = (codes[:, None] >> jnp.arange(m)) & 1
+    return jnp.concatenate([jnp.ones((1, m), bool), jnp.eye(m, dtype=bool), drawn.astype(bool)])
+
+
+def subsampled_elbo(
+    log_likelihood: jax.Array,
+    kl: jax.Array,
+    subsets: jax.Array,
+    lambdas: jax.Array,
+    beta: jax.Array | float,
+) -> jax.Array:
+    """Σ_s ELBO(X_s) with ELBO(X) = Σ_{i in X} λ_i log p(x_i | z) - β KL(q(z | X) || p(z)).
+
+    log_likelihood [S, M, ...]: log p(x_i | z_s) of modality i under subset s's sample (entries
+    of modalities outside the subset are ignored); kl [S, ...]: KL of subset s's joint posterior;
+    subsets [S, M] bool (`elbo_subsets`); lambdas [M]. Returns [...] (e.g. per clip).
+    """
+    s, m = subsets.shape
+    weights = (subsets * jnp.asarray(lambdas)).reshape(s, m, *(1,) * (kl.ndim - 1))
+    recon = jnp.sum(jnp.where(weights != 0, weights * log_likelihood, 0.0), axis=(0, 1))
+    return recon - beta * jnp.sum(kl, axis=0)
