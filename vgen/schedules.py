@@ -2,6 +2,11 @@
 
 import jax
 import jax.numpy as jnp
+import ml_collections
+
+from vgen.errors import ConfigError
+
+KL_SCHEDULES = ("constant", "monotonic", "cyclical")
 
 
 def curriculum_length(step: jax.Array, *, start: int, end: int, every: int) -> jax.Array:
@@ -72,3 +77,34 @@ def teacher_forcing_ratio(
     e = _epoch(step, steps_per_epoch).astype(jnp.float32)
     ratio = init - decay * jnp.maximum(e - start, 0.0)
     return jnp.maximum(ratio, lower_bound).astype(jnp.float32)
+
+
+def beta(train: ml_collections.ConfigDict, step: jax.Array) -> jax.Array:
+    """The VAEs' KL weight at `step`: train.beta times the `kl_weight` factor of the schedule
+    train.kl_schedule (with train.kl_cycles, kl_ratio, steps_per_epoch, num_steps)."""
+    factor = kl_weight(
+        step,
+        kind=train.kl_schedule,
+        num_steps=train.num_steps,
+        cycles=train.kl_cycles,
+        ratio=train.kl_ratio,
+        steps_per_epoch=train.steps_per_epoch,
+    )
+    return train.beta * factor
+
+
+def validate_beta(train: ml_collections.ConfigDict) -> None:
+    """Raises ConfigError for KL weight settings `beta` cannot use."""
+    if not train.beta >= 0:
+        raise ConfigError(f"train.beta must be >= 0, got {train.beta}")
+    if train.kl_schedule not in KL_SCHEDULES:
+        raise ConfigError(
+            f"train.kl_schedule must be one of {KL_SCHEDULES}, got {train.kl_schedule!r}"
+        )
+    if train.kl_cycles < 1 or not 0 < train.kl_ratio <= 1:
+        raise ConfigError(
+            f"train.kl_cycles must be >= 1 and train.kl_ratio in (0, 1], "
+            f"got {train.kl_cycles} and {train.kl_ratio}"
+        )
+    if train.steps_per_epoch < 1:
+        raise ConfigError(f"train.steps_per_epoch must be >= 1, got {train.steps_per_epoch}")

@@ -27,8 +27,6 @@ then z_t comes from the prior and each prediction is fed back. A conditional mod
 condition of the future frames too: `sample` takes context = {"video", "cond"}.
 """
 
-from typing import Any
-
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -41,11 +39,10 @@ from vgen.errors import ConfigError
 from vgen.metrics import psnr
 from vgen.nn import lstm
 from vgen.nn.encoders import ARCHITECTURES, Decoder, Encoder, num_blocks
-from vgen.nn.scan import time_unroll
+from vgen.nn.scan import scan_over_time
 from vgen.train_state import TrainState
 
 PRIORS = ("fixed", "learned")
-KL_SCHEDULES = ("constant", "monotonic", "cyclical")
 TEACHER_FORCING = ("frame", "batch")
 
 
@@ -55,20 +52,6 @@ TEACHER_FORCING = ("frame", "batch")
 # Time axis of each latent_step input: h_{t-1}, h_t, cond_t, eps_q, eps_p ([B, T-1, ...]) and
 # use_posterior ([T-1]).
 LATENT_AXES = (1, 1, 1, 1, 1, 0)
-
-
-def _scan_time(body, in_axes: tuple, variable_broadcast: Any = "params", **kw):
-    """`body(parts, carry, inputs)` scanned over time: the axes of `inputs` are `in_axes`,
-    outputs are stacked on axis 1; parameters are shared across steps."""
-    return nn.scan(
-        body,
-        variable_broadcast=variable_broadcast,
-        split_rngs={"params": False},
-        in_axes=(in_axes,),
-        out_axes=1,
-        unroll=time_unroll(),
-        **kw,
-    )
 
 
 class SVGParts(nn.Module):
@@ -166,7 +149,7 @@ class SVG(nn.Module):
         latent_inputs = (h[:, :-1], h[:, 1:], cond[:, 1:], eps_q, eps_p, use_posterior)
         states = self.parts.zero_states(b)
         if use_real is None:
-            latent = _scan_time(lambda parts, c, x: parts.latent_step(c, x), LATENT_AXES)
+            latent = scan_over_time(lambda parts, c, x: parts.latent_step(c, x), LATENT_AXES)
             _, (g, dists) = latent(self.parts, states, latent_inputs)
             flat = lambda a: a.reshape(b * (t - 1), *a.shape[2:])
             preds = self.parts.decode(flat(g), [flat(s) for s in skips], train)
@@ -183,7 +166,7 @@ class SVG(nn.Module):
                 return (states, jax.lax.stop_gradient(x_pred)), (x_pred, dists)
 
             # Training updates the running statistics step by step; inference only reads them.
-            free = _scan_time(
+            free = scan_over_time(
                 step,
                 (*LATENT_AXES, 1, 0, 1),  # + x_{t-1}, use_real, skips
                 variable_broadcast="params" if train else ["params", "batch_stats"],
@@ -219,17 +202,7 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
         raise ConfigError(f"model.cond_dim must be >= 0 (0: unconditional), got {m.cond_dim}")
     if not t.lr > 0:
         raise ConfigError(f"train.lr must be > 0, got {t.lr}")
-    if not t.beta >= 0:
-        raise ConfigError(f"train.beta must be >= 0, got {t.beta}")
-    if t.kl_schedule not in KL_SCHEDULES:
-        raise ConfigError(f"train.kl_schedule must be one of {KL_SCHEDULES}, got {t.kl_schedule!r}")
-    if t.kl_cycles < 1 or not 0 < t.kl_ratio <= 1:
-        raise ConfigError(
-            f"train.kl_cycles must be >= 1 and train.kl_ratio in (0, 1], "
-            f"got {t.kl_cycles} and {t.kl_ratio}"
-        )
-    if t.steps_per_epoch < 1:
-        raise ConfigError(f"train.steps_per_epoch must be >= 1, got {t.steps_per_epoch}")
+    schedules.validate_beta(t)
     if t.teacher_forcing not in TEACHER_FORCING:
         raise ConfigError(
             f"train.teacher_forcing must be one of {TEACHER_FORCING}, got {t.teacher_forcing!r}"
@@ -321,16 +294,7 @@ def init(config: ml_collections.ConfigDict, rng: jax.Array, example_batch: dict)
 
 def kl_weight(config: ml_collections.ConfigDict, step: jax.Array) -> jax.Array:
     """β at `step`: train.beta times the KL annealing factor."""
-    t = config.train
-    factor = schedules.kl_weight(
-        step,
-        kind=t.kl_schedule,
-        num_steps=t.num_steps,
-        cycles=t.kl_cycles,
-        ratio=t.kl_ratio,
-        steps_per_epoch=t.steps_per_epoch,
-    )
-    return t.beta * factor
+    return schedules.beta(config.train, step)
 
 
 def teacher_forcing_ratio(config: ml_collections.ConfigDict, step: jax.Array) -> jax.Array:

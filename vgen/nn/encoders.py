@@ -101,7 +101,8 @@ class Encoder(nn.Module):
 
 class Decoder(nn.Module):
     """(h [B, dim], skips of an Encoder of the same arch/channels) -> frame [B, R, R, out] in
-    (0, 1); R follows from the skips. Each block reads the matching skip, concatenated."""
+    (0, 1); R follows from the number of skips. Each block reads the matching skip,
+    concatenated; a decoder without skip connections gets [None] * num_blocks(R)."""
 
     arch: str
     out_channels: int
@@ -116,7 +117,7 @@ class Decoder(nn.Module):
         x = nn.leaky_relu(_bn(train, name="in_bn")(x), 0.2)
         for i in reversed(range(n)):
             if self.arch == "dcgan":
-                x = jnp.concatenate([x, skips[i]], axis=-1)
+                x = x if skips[i] is None else jnp.concatenate([x, skips[i]], axis=-1)
                 if i > 0:
                     width = block_width(self.channels, i - 1)
                     x = ConvBlock(width, train, 4, 2, transpose=True, name=f"block_{i}")(x)
@@ -132,7 +133,7 @@ class Decoder(nn.Module):
             elif self.arch == "vgg":
                 b, r, _, c = x.shape
                 x = jax.image.resize(x, (b, 2 * r, 2 * r, c), "nearest")
-                x = jnp.concatenate([x, skips[i]], axis=-1)
+                x = x if skips[i] is None else jnp.concatenate([x, skips[i]], axis=-1)
                 convs = _vgg_convs(i)
                 for j in range(convs):
                     if j < convs - 1:

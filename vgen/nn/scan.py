@@ -1,5 +1,8 @@
-"""How scans over time are compiled."""
+"""How scans over time are compiled, and the scan of a module's per-step function."""
 
+from typing import Any
+
+import flax.linen as nn
 import jax
 
 
@@ -11,3 +14,17 @@ def time_unroll() -> int | bool:
     loops are unrolled fully; accelerators keep the rolled loop, which compiles faster.
     """
     return True if jax.default_backend() == "cpu" else 1
+
+
+def scan_over_time(body, in_axes: tuple, variable_broadcast: Any = "params", **kw):
+    """`body(module, carry, inputs)` scanned over time: the axes of `inputs` are `in_axes`,
+    outputs are stacked on axis 1; parameters are shared across steps (flax `nn.scan`)."""
+    return nn.scan(
+        body,
+        variable_broadcast=variable_broadcast,
+        split_rngs={"params": False},
+        in_axes=(in_axes,),
+        out_axes=1,
+        unroll=time_unroll(),
+        **kw,
+    )
