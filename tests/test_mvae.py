@@ -1,5 +1,5 @@
 """The multimodal VAE for video (Method-I, Method-II): which expert each ELBO term reads,
-prediction from x_{t-1} alone, a few training steps, figures, and the command line's train + eval."""
+prediction from x_{t-1} alone, a few training steps, figures, the command line's train + eval."""
 
 import functools
 import json
@@ -146,4 +146,5 @@ def test_command_line_trains_and_evaluates_tiny(name, tmp_path):
         results = json.load(f)
     predicted = load_config(name, "tiny").data.predict_frames
     assert len(results["psnr"]["best"]) == predicted
-    assert all(b >= m for b, m in zip(results["psnr"]["best"], results["psnr"]["mean"]))
+    psnr = results["psnr"]
+    assert all(b >= m for b, m in zip(psnr["best"], psnr["mean"], strict=True))

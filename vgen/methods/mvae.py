@@ -383,9 +383,7 @@ def write_figures(
     z = jax.random.normal(prior_rng, (num, config.model.z_dim))
     model = _network(config, video)
     variables = {"params": state.params["model"], "batch_stats": state.batch_stats["model"]}
-    prior = [
-        model.apply(variables, i, z, False, method=MVAE.decode) for i in (CURRENT, PREVIOUS)
-    ]
+    prior = [model.apply(variables, i, z, False, method=MVAE.decode) for i in (CURRENT, PREVIOUS)]
     figures = {
         "reconstructions": viz.filmstrip([np.stack(columns, axis=1)]),
         "predictions": viz.filmstrip([np.asarray(video), np.asarray(predicted)]),
