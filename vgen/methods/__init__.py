@@ -19,7 +19,10 @@ from vgen.errors import ConfigError
 METHODS = {
     "ali": "vgen.methods.ali",
     "ffgan": "vgen.methods.ffgan",
+    "mvae": "vgen.methods.mvae",
+    "rali": "vgen.methods.rali",
     "svg": "vgen.methods.svg",
+    "vaegan": "vgen.methods.vaegan",
 }
 
 

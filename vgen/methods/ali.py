@@ -105,7 +105,7 @@ def adversarial_grads(logits_fn: Callable, gen_params: Any, disc_params: Any) ->
 # ----------------------------------------------------------------------------- networks
 
 
-def _widths(channels: int, num_down: int) -> list[int]:
+def down_widths(channels: int, num_down: int) -> list[int]:
     """Feature maps after each stride-2 layer (doubling from `channels`), e.g. 32, 64, 128."""
     return [channels * 2**i for i in range(num_down)]
 
@@ -137,7 +137,7 @@ class Encoder(nn.Module):
         init = nn.initializers.normal(self.init_std)
         bn = lambda: nn.BatchNorm(use_running_average=not train, momentum=BN_MOMENTUM)
         h = x * 2.0 - 1.0
-        for width in _widths(self.channels, self.num_down):
+        for width in down_widths(self.channels, self.num_down):
             h = nn.Conv(width, (4, 4), (2, 2), ((1, 1), (1, 1)), use_bias=False, kernel_init=init)(
                 h
             )
@@ -163,7 +163,7 @@ class Decoder(nn.Module):
     def __call__(self, z: jax.Array, y: jax.Array | None, train: bool) -> jax.Array:
         init = nn.initializers.normal(self.init_std)
         bn = lambda: nn.BatchNorm(use_running_average=not train, momentum=BN_MOMENTUM)
-        widths = _widths(self.channels, self.num_down)
+        widths = down_widths(self.channels, self.num_down)
         h = jnp.concatenate([z, *_embed(y, self.embed_dim, self.init_std)], axis=-1)
         h = nn.Dense(16 * 2 * widths[-1], use_bias=False, kernel_init=init)(h)
         h = nn.leaky_relu(bn()(h), self.leak).reshape(z.shape[0], 4, 4, 2 * widths[-1])
@@ -189,7 +189,7 @@ class Discriminator(nn.Module):
         init = nn.initializers.normal(self.init_std)
         drop = lambda rate, h: nn.Dropout(rate, deterministic=not train)(h)
         k = self.pieces
-        widths = _widths(self.channels, self.num_down)
+        widths = down_widths(self.channels, self.num_down)
         top = 2 * widths[-1]
 
         hx = drop(self.dropout_input, x * 2.0 - 1.0)
