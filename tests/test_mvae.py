@@ -114,6 +114,50 @@ def test_random_subsets_come_from_the_step_key(config, batch):
     chex.assert_trees_all_equal(a, b)
 
 
+@pytest.fixture(scope="module")
+def config2():
+    return load_config("mvae2_dynamics", "tiny")
+
+
+def test_method2_routes_each_loss_to_its_own_networks(config2, batch):
+    """Encoders and LSTMs get the gradient of the ELBO (feature likelihood + β KL), decoders that
+    of γ × likelihood + the GAN loss, discriminators that of their classifier loss: each equals
+    jax.grad of its own loss, and differs from the other losses' gradients."""
+    state = jax.jit(functools.partial(mvae.init, config2))(train.init_key(0), batch)
+    video = batch["video"]
+    subsets, eps = mvae._draws(config2, jax.random.key(1), video)
+    args = (state.batch_stats, video, subsets, eps, 0.5)
+    grads, values, _, _ = mvae.method2_grads(config2, state.params, *args)
+
+    def own(loss_name):
+        return jax.grad(lambda p: mvae.feature_losses(config2, p, *args)[0][loss_name])(
+            state.params
+        )
+
+    enc, dec, disc = own("enc"), own("dec"), own("disc")
+    for name, g in grads["model"].items():
+        want = dec if mvae.is_decoder(name) else enc
+        chex.assert_trees_all_close(g, want["model"][name], rtol=1e-5, atol=1e-8)
+        other = enc if mvae.is_decoder(name) else dec
+        assert float(optax_norm(jax.tree.map(jnp.subtract, g, other["model"][name]))) > 0, name
+    chex.assert_trees_all_close(grads["disc"], disc["disc"], rtol=1e-5, atol=1e-8)
+    assert float(optax_norm(disc["model"])) > 0  # the disc loss reaches the model: not applied
+    assert sorted(values) == ["dec", "disc", "enc"]
+
+
+def test_method2_steps_train_the_discriminators(config2, batch):
+    config2 = config2.copy_and_resolve_references()
+    config2.train.disc_lr = 1e-2
+    state = jax.jit(functools.partial(mvae.init, config2))(train.init_key(0), batch)
+    assert sorted(state.params) == ["disc", "model"]
+    step = jax.jit(functools.partial(mvae.train_step, config2))
+    d_losses = []
+    for i in range(6):
+        state, metrics = step(state, batch, jax.random.key(i))
+        d_losses.append(float(metrics["loss_disc"]))
+    assert np.all(np.isfinite(d_losses)) and d_losses[-1] < d_losses[0], d_losses
+
+
 def test_figures(config, state, batch, tmp_path):
     paths = mvae.write_figures(config, state, batch, jax.random.key(0), str(tmp_path), num=3)
     assert sorted(paths) == ["predictions", "prior_samples", "reconstructions"]
@@ -126,9 +170,14 @@ def test_bad_settings_raise(config):
         bad.model[field] = value
         with pytest.raises(ConfigError, match=field):
             mvae.validate_config(bad)
+    bad = config.copy_and_resolve_references()
+    bad.model.reconstruction = "discriminator"
+    bad.model.like_layer = bad.model.disc_num_down + 1
+    with pytest.raises(ConfigError, match="like_layer"):
+        mvae.validate_config(bad)
 
 
-@pytest.mark.parametrize("name", ["mvae1_dynamics"])
+@pytest.mark.parametrize("name", ["mvae1_dynamics", "mvae2_dynamics"])
 def test_command_line_trains_and_evaluates_tiny(name, tmp_path):
     workdir = tmp_path / "run"
     args = (f"--config=configs/{name}.py:tiny", f"--workdir={workdir}")
@@ -147,4 +196,4 @@ def test_command_line_trains_and_evaluates_tiny(name, tmp_path):
     predicted = load_config(name, "tiny").data.predict_frames
     assert len(results["psnr"]["best"]) == predicted
     psnr = results["psnr"]
-    assert all(b >= m for b, m in zip(psnr["best"], psnr["mean"], strict=True))
+    assert all(b >= m - 1e-4 for b, m in zip(psnr["best"], psnr["mean"], strict=True))

@@ -35,6 +35,7 @@ import optax
 from vgen import config_lib, losses, schedules, viz
 from vgen.data.pipeline import context_of
 from vgen.errors import ConfigError
+from vgen.methods import vaegan
 from vgen.metrics import psnr
 from vgen.nn import lstm
 from vgen.nn.encoders import ARCHITECTURES, Decoder, Encoder, num_blocks
@@ -139,6 +140,32 @@ def _network(config: ml_collections.ConfigDict, video: jax.Array) -> MVAE:
     )
 
 
+class Discriminators(nn.Module):
+    """Method-II: a VAE-GAN discriminator (`vaegan.Discriminator`) per modality."""
+
+    channels: int
+    num_down: int
+    hidden: int
+
+    def setup(self):
+        self.nets = [
+            vaegan.Discriminator(self.channels, self.num_down, self.hidden) for _ in MODALITIES
+        ]
+
+    def __call__(self, i: int, x: jax.Array, train: bool):
+        """Discriminator i on frames x [N, H, W, C]: (logits [N], features)."""
+        return self.nets[i](x, train)
+
+    def both(self, x: jax.Array, train: bool):
+        """Both discriminators on x (initialisation)."""
+        return [net(x, train) for net in self.nets]
+
+
+def _discriminators(config: ml_collections.ConfigDict) -> Discriminators:
+    m = config.model
+    return Discriminators(m.disc_channels, m.disc_num_down, m.disc_hidden)
+
+
 def modality_rows(num_subsets: int) -> tuple[list[int], list[int]]:
     """Rows of `losses.elbo_subsets(rng, 2, k)` that hold each modality, known statically: row 0
     (both), row 1 + i (modality i alone) and every random row (decoded for both, masked later)."""
@@ -223,6 +250,19 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
     for name in ("lambda_current", "lambda_previous"):
         if not m[name] >= 0:
             raise ConfigError(f"model.{name} must be >= 0, got {m[name]}")
+    if m.reconstruction == "discriminator":
+        for name in ("disc_channels", "disc_num_down", "disc_hidden"):
+            if m[name] < 1:
+                raise ConfigError(f"model.{name} must be >= 1, got {m[name]}")
+        if not 0 <= m.like_layer <= m.disc_num_down:
+            raise ConfigError(
+                f"model.like_layer must index a discriminator conv layer, 0 .. "
+                f"{m.disc_num_down} (model.disc_num_down), got {m.like_layer}"
+            )
+        if config.data.resolution >> m.disc_num_down < 1:
+            raise ConfigError("model.disc_num_down halves data.resolution below one pixel")
+        if not m.gamma >= 0 or not t.disc_lr > 0:
+            raise ConfigError("model.gamma must be >= 0 and train.disc_lr > 0")
     if config.data.context_frames < 1:
         raise ConfigError("data.context_frames must be >= 1 (prediction reads x_{t-1})")
     if not t.lr > 0:
@@ -231,16 +271,23 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
 
 
 def init(config: ml_collections.ConfigDict, rng: jax.Array, example_batch: dict) -> TrainState:
-    """Initialises encoders, LSTMs and decoders (one Adam, as the MVAE code)."""
+    """Initialises encoders, LSTMs and decoders (one Adam, as the MVAE code) and, for
+    Method-II, the two discriminators (RMSProp, as VAE-GAN)."""
     validate_config(config)
     video = jnp.asarray(example_batch["video"])
-    variables = _network(config, video).init(rng, video, train=False)
+    model_rng, disc_rng = jax.random.split(rng)
+    variables = {"model": _network(config, video).init(model_rng, video, train=False)}
     t = config.train
-    tx = optax.adam(t.lr, b1=t.adam_b1, b2=t.adam_b2)
+    tx = {"model": optax.adam(t.lr, b1=t.adam_b1, b2=t.adam_b2)}
+    if config.model.reconstruction == "discriminator":
+        frames = video[:, 0]
+        discs = _discriminators(config)
+        variables["disc"] = discs.init(disc_rng, frames, False, method=Discriminators.both)
+        tx["disc"] = optax.rmsprop(t.disc_lr, decay=t.rmsprop_decay)
     return TrainState.create(
-        params={"model": variables["params"]},
-        tx={"model": tx},
-        batch_stats={"model": variables["batch_stats"]},
+        params={k: v["params"] for k, v in variables.items()},
+        tx=tx,
+        batch_stats={k: v["batch_stats"] for k, v in variables.items()},
     )
 
 
@@ -265,6 +312,84 @@ def pixel_loss(
     return -jnp.mean(elbo), (stats, metrics)
 
 
+def feature_losses(
+    config: ml_collections.ConfigDict, params, batch_stats, video, subsets, eps, beta
+) -> tuple[dict[str, jax.Array], tuple[dict[str, Any], dict[str, jax.Array]]]:
+    """Method-II's three losses, functions of params {"model", "disc"}:
+
+      "enc"   -(mean Σ_X ELBO(X)), log p(x_i | z) = log N(Dis_l(x_i) | Dis_l(x̂_i), I)
+      "dec"   γ × that feature likelihood term (λ-weighted, negated) + Σ_i -log D_i(x̂_i)
+      "disc"  Σ_i -log D_i(x_i) - log(1 - D_i(x̂_i)), real frames against the reconstructions
+              of every subset holding modality i
+    `method2_grads` routes each loss to its own networks. Also returns the new batch stats
+    {"model", "disc"} and metrics."""
+    m = config.model
+    recons, targets, kl, model_stats = _reconstructions(
+        _network(config, video), params["model"], batch_stats["model"], video, subsets, eps, True
+    )
+    discs, disc_stats = _discriminators(config), batch_stats["disc"]
+    like, gen, disc, correct = [], [], [], []
+    for i in (CURRENT, PREVIOUS):
+        real, fake = targets[i], recons[i]  # [B, T-1, H, W, C], [S_i, B, T-1, H, W, C]
+        n = real.shape[0] * real.shape[1]
+        frames = jnp.concatenate(
+            [real.reshape(n, *real.shape[2:]), fake.reshape(-1, *real.shape[2:])]
+        )
+        (logits, features), new = discs.apply(
+            {"params": params["disc"], "batch_stats": disc_stats},
+            i,
+            frames,
+            True,
+            mutable=["batch_stats"],
+        )
+        disc_stats = new["batch_stats"]
+        f = features[m.like_layer]
+        f_fake = f[n:].reshape(fake.shape[0], n, *f.shape[1:])
+        like.append(vaegan.feature_log_likelihood(f[None, :n], f_fake, 2).reshape(fake.shape[:3]))
+        fake_logits = logits[n:].reshape(fake.shape[0], n)
+        gen.append(jnp.mean(losses.gan_generator_loss(fake_logits)))
+        disc.append(jnp.mean(losses.gan_discriminator_loss(logits[:n], fake_logits)))
+        correct += [
+            losses.discriminator_accuracy(logits[:n], True),
+            losses.discriminator_accuracy(logits[n:], False),
+        ]
+    log_likelihood = _scatter_rows(like, subsets.shape[0])
+    lambdas = _lambdas(config)
+    elbo = losses.subsampled_elbo(log_likelihood, kl, subsets, lambdas, beta)
+    like_term = -jnp.mean(losses.subsampled_elbo(log_likelihood, kl, subsets, lambdas, 0.0))
+    out = {"enc": -jnp.mean(elbo), "dec": m.gamma * like_term + sum(gen), "disc": sum(disc)}
+    metrics = {
+        "kl_joint": jnp.mean(kl[0]),
+        "nll_like": like_term,
+        "mse_current_joint": jnp.mean(losses.squared_error(recons[CURRENT][0], targets[CURRENT])),
+        "mse_previous_joint": jnp.mean(
+            losses.squared_error(recons[PREVIOUS][0], targets[PREVIOUS])
+        ),
+        "d_acc": jnp.mean(jnp.concatenate(correct)),
+    }
+    return out, ({"model": model_stats, "disc": disc_stats}, metrics)
+
+
+def is_decoder(name: str) -> bool:
+    """Whether a top-level MVAE parameter subtree belongs to a decoder."""
+    return name.startswith("decoders")
+
+
+def method2_grads(
+    config: ml_collections.ConfigDict, params, batch_stats, video, subsets, eps, beta
+):
+    """Gradients of `feature_losses` as VAE-GAN routes them, from one forward pass: encoders and
+    LSTMs from "enc", decoders from "dec", discriminators from "disc". Returns (grads {"model",
+    "disc"}, losses, new batch stats, metrics)."""
+    fn = lambda p: feature_losses(config, p, batch_stats, video, subsets, eps, beta)  # noqa: E731
+    values, pullback, (stats, metrics) = jax.vjp(fn, params, has_aux=True)
+    grad = {k: pullback({n: jnp.float32(n == k) for n in values})[0] for k in values}
+    model = {
+        name: grad["dec" if is_decoder(name) else "enc"]["model"][name] for name in params["model"]
+    }
+    return {"model": model, "disc": grad["disc"]["disc"]}, values, stats, metrics
+
+
 def train_step(
     config: ml_collections.ConfigDict, state: TrainState, batch: dict, rng: jax.Array
 ) -> tuple[TrainState, dict[str, jax.Array]]:
@@ -273,13 +398,20 @@ def train_step(
     subsets, eps = _draws(config, rng, video)
     beta = schedules.beta(config.train, state.step)
     if config.model.reconstruction == "discriminator":
-        raise NotImplementedError("Method-II lands with the VAE-GAN discriminator")
-    (loss, (stats, metrics)), grads = jax.value_and_grad(pixel_loss, argnums=1, has_aux=True)(
-        config, state.params["model"], state.batch_stats["model"], video, subsets, eps, beta
-    )
-    state = state.apply_gradients("model", grads)
-    state = state.replace(step=state.step + 1, batch_stats={"model": stats})
-    return state, {"loss": loss, "kl_weight": beta, **metrics}
+        grads, values, stats, metrics = method2_grads(
+            config, state.params, state.batch_stats, video, subsets, eps, beta
+        )
+        metrics.update({f"loss_{k}": v for k, v in values.items()})
+        for name in ("model", "disc"):
+            state = state.apply_gradients(name, grads[name])
+    else:
+        (loss, (model_stats, metrics)), grads = jax.value_and_grad(
+            pixel_loss, argnums=1, has_aux=True
+        )(config, state.params["model"], state.batch_stats["model"], video, subsets, eps, beta)
+        state = state.apply_gradients("model", grads)
+        stats, metrics = {"model": model_stats}, {"loss": loss, **metrics}
+    state = state.replace(step=state.step + 1, batch_stats=stats)
+    return state, {"kl_weight": beta, **metrics}
 
 
 def sample(
@@ -411,6 +543,12 @@ def default_config() -> ml_collections.ConfigDict:
             lambda_current=1.0,  # λ_a: weight of x_t's likelihood
             lambda_previous=1.0,  # λ_b: weight of x_{t-1}'s likelihood
             random_subsets=0,  # k; with two modalities {a, b}, {a}, {b} are every subset
+            # Method-II: the discriminators (vaegan.Discriminator) and the like term
+            disc_channels=32,
+            disc_num_down=3,
+            disc_hidden=512,
+            like_layer=3,  # Dis_l = the discriminator's features[like_layer]
+            gamma=1e-6,  # weight of the like term in the decoders' loss (VAE-GAN's γ)
         )
     )
     t = config.train
@@ -422,4 +560,6 @@ def default_config() -> ml_collections.ConfigDict:
     t.kl_cycles = 1
     t.kl_ratio = 0.25
     t.steps_per_epoch = 100
+    t.disc_lr = 3e-4  # Method-II's discriminators: RMSProp, as VAE-GAN
+    t.rmsprop_decay = 0.9
     return config
