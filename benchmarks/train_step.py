@@ -66,22 +66,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--methods", default="svg_lp,ffgan", help="comma-separated subset")
     args = parser.parse_args()
-
-    rows = []
-    svg = kth_config("svg_lp_kth.py", None, args.batch)
-    rows.append(("svg_lp (svg_lp_kth.py)", *time_step(svg, args.repeats)))
-    ffgan = kth_config("ffgan_kth.py", "64", args.batch)
-    ffgan.data.context_frames, ffgan.data.predict_frames = 2, 18  # its own context length
-    rows.append(("ffgan (ffgan_kth.py:64)", *time_step(ffgan, args.repeats)))
+    methods = args.methods.split(",")
+    unknown = set(methods) - {"svg_lp", "ffgan"}
+    if unknown:
+        parser.error(f"unknown --methods {sorted(unknown)}; choose from svg_lp, ffgan")
 
     device = jax.devices()[0]
     print(f"device: {device.device_kind} ({jax.default_backend()}), batch {args.batch}")
     print("clips: 20 frames of 64x64x1")
-    print(f"{'train step':<26} {'compile s':>10} {'s/step':>8} {'sequences/s':>12}")
-    for what, compile_s, step_s in rows:
-        print(f"{what:<26} {compile_s:>10.1f} {step_s:>8.3f} {args.batch / step_s:>12.1f}")
-    print(f"ffgan / svg_lp sequences/s: {rows[0][2] / rows[1][2]:.2f}")
+    print(f"{'train step':<26} {'compile s':>10} {'s/step':>8} {'sequences/s':>12}", flush=True)
+    rates = {}
+    for name in methods:
+        if name == "svg_lp":
+            what, config = "svg_lp (svg_lp_kth.py)", kth_config("svg_lp_kth.py", None, args.batch)
+        else:
+            what, config = "ffgan (ffgan_kth.py:64)", kth_config("ffgan_kth.py", "64", args.batch)
+            config.data.context_frames, config.data.predict_frames = 2, 18  # its own context
+        compile_s, step_s = time_step(config, args.repeats)
+        rates[name] = args.batch / step_s
+        print(f"{what:<26} {compile_s:>10.1f} {step_s:>8.3f} {rates[name]:>12.1f}", flush=True)
+    if len(rates) == 2:
+        print(f"ffgan / svg_lp sequences/s: {rates['ffgan'] / rates['svg_lp']:.2f}")
 
 
 if __name__ == "__main__":
