@@ -4,6 +4,8 @@ init(config, rng, example_batch) -> TrainState
 train_step(config, state, batch, rng) -> (TrainState, metrics)
 eval_step(config, state, batch, rng) -> metrics
 sample(config, state, context, rng, horizon) -> video [B, horizon, H, W, C]
+write_figures(config, state, batch, rng, outdir) -> {name: path}   optional: a method's own
+    figures, written by the loop with each sample grid and by `--mode sample`
 
 `context` is the batch with its video cut to the context frames (`vgen.data.pipeline.context_of`):
 {"video": [B, c, H, W, C]} plus, where the data has them, "cond" [B, c + horizon, D] (the
