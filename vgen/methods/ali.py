@@ -390,6 +390,12 @@ def train_step(
     y = one_hot_labels(config, batch.get("label"))
     z = jax.random.normal(z_rng, (x.shape[0], config.model.z_dim))
     logits_fn = joint_logits_fn(config, state.batch_stats["gen"], x, y, z, net_rng)
+    return adversarial_step(state, logits_fn)
+
+
+def adversarial_step(state: TrainState, logits_fn: Callable) -> tuple[TrainState, dict]:
+    """Algorithm 1's step for a state {"gen", "disc"} (ALI, RALI): both updates from
+    `adversarial_grads(logits_fn, ...)`, whose aux is (gen batch stats, mean encoder σ)."""
     out = adversarial_grads(logits_fn, state.params["gen"], state.params["disc"])
     new_stats, sigma = out.aux
     state = state.apply_gradients("gen", out.g_grads).apply_gradients("disc", out.d_grads)

@@ -51,7 +51,7 @@ import optax
 
 from vgen import config_lib, losses, viz
 from vgen.errors import ConfigError
-from vgen.methods.ali import BN_MOMENTUM, adversarial_grads, down_widths, maxout, reparameterize
+from vgen.methods.ali import BN_MOMENTUM, adversarial_step, down_widths, maxout, reparameterize
 from vgen.metrics import psnr
 from vgen.nn.convlstm import ConvLSTM
 from vgen.train_state import TrainState
@@ -380,20 +380,7 @@ def train_step(
     z_rng, net_rng = jax.random.split(rng)
     z = prior_sample(config, z_rng, *video.shape[:2])
     logits_fn = joint_logits_fn(config, state.batch_stats["gen"], video, z, net_rng)
-    out = adversarial_grads(logits_fn, state.params["gen"], state.params["disc"])
-    new_stats, sigma = out.aux
-    state = state.apply_gradients("gen", out.g_grads).apply_gradients("disc", out.d_grads)
-    state = state.replace(step=state.step + 1, batch_stats={"gen": new_stats})
-    metrics = {
-        "d_loss": out.d_loss,
-        "g_loss": out.g_loss,
-        "d_acc_data": jnp.mean(losses.discriminator_accuracy(out.data_logits, True)),
-        "d_acc_samples": jnp.mean(losses.discriminator_accuracy(out.sample_logits, False)),
-        "d_logit_data": jnp.mean(out.data_logits),  # D(x, ẑ): the encoder pushes it down
-        "d_logit_samples": jnp.mean(out.sample_logits),  # D(x̃, z): the decoder pushes it up
-        "encoder_sigma": sigma,
-    }
-    return state, metrics
+    return adversarial_step(state, logits_fn)
 
 
 def reconstruct(
