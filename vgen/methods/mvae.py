@@ -183,25 +183,54 @@ def subset_posteriors(
     return jax.vmap(lambda mask: losses.product_of_experts(mu, logvar, mask))(subsets)
 
 
+def _apply(model: MVAE, fn, params, batch_stats, train: bool):
+    """fn(bound model) -> (output, new batch stats); batch norm updates its statistics in
+    training mode and only reads them otherwise."""
+    variables = {"params": params, "batch_stats": batch_stats}
+    if not train:
+        return nn.apply(fn, model)(variables), batch_stats
+    out, new = nn.apply(fn, model, mutable=["batch_stats"])(variables)
+    return out, new["batch_stats"]
+
+
+def _encode_stage(model, params, batch_stats, video, subsets, eps, train: bool):
+    """Encoders, LSTMs and PoE: ((z [S, B, T-1, z_dim] of each subset's posterior, KL
+    [S, B, T-1]), new batch stats)."""
+
+    def fn(m: MVAE):
+        mu, logvar = m.experts(video, train)
+        joint_mu, joint_logvar = subset_posteriors(mu, logvar, subsets)
+        kl = jnp.sum(losses.gaussian_kl(joint_mu, joint_logvar, 0.0, 0.0), axis=-1)
+        return lstm.reparameterize(joint_mu, joint_logvar, eps), kl
+
+    return _apply(model, fn, params, batch_stats, train)
+
+
+def _decode_stage(model, params, batch_stats, z, train: bool):
+    """Decoders: ([recon_a [S_a, B, T-1, H, W, C], recon_b [S_b, ...]] from the rows of z that
+    hold each modality (`modality_rows`), new batch stats)."""
+    rows = modality_rows(z.shape[0])
+    fn = lambda m: [m.decode(i, z[jnp.array(rows[i])], train) for i in (CURRENT, PREVIOUS)]  # noqa: E731
+    return _apply(model, fn, params, batch_stats, train)
+
+
+def is_decoder(name: str) -> bool:
+    """Whether a top-level MVAE parameter (or batch stats) subtree belongs to a decoder."""
+    return name.startswith("decoders")
+
+
+def _merge(encoder_side: dict, decoder_side: dict) -> dict:
+    """The decoders' subtrees of `decoder_side` with every other subtree of `encoder_side`."""
+    return {k: (decoder_side if is_decoder(k) else encoder_side)[k] for k in encoder_side}
+
+
 def _reconstructions(model, params, batch_stats, video, subsets, eps, train: bool):
     """Decodings of each subset's z: ([recon_a [S_a, B, T-1, H, W, C], recon_b], targets
     [x_1..x_{T-1}, x_0..x_{T-2}], KL [S, B, T-1], new batch stats)."""
-    variables = {"params": params, "batch_stats": batch_stats}
-    mutable = ["batch_stats"] if train else False
-
-    def forward(m: MVAE):
-        mu, logvar = m.experts(video, train)
-        joint_mu, joint_logvar = subset_posteriors(mu, logvar, subsets)
-        z = lstm.reparameterize(joint_mu, joint_logvar, eps)
-        rows = modality_rows(subsets.shape[0])
-        recons = [m.decode(i, z[jnp.array(rows[i])], train) for i in (CURRENT, PREVIOUS)]
-        kl = jnp.sum(losses.gaussian_kl(joint_mu, joint_logvar, 0.0, 0.0), axis=-1)
-        return recons, kl
-
-    out = nn.apply(forward, model, mutable=mutable)(variables)
-    (recons, kl), new_vars = out if train else (out, {"batch_stats": batch_stats})
+    (z, kl), enc_stats = _encode_stage(model, params, batch_stats, video, subsets, eps, train)
+    recons, dec_stats = _decode_stage(model, params, batch_stats, z, train)
     targets = [video[:, 1:], video[:, :-1]]
-    return recons, targets, kl, new_vars["batch_stats"]
+    return recons, targets, kl, _merge(enc_stats, dec_stats)
 
 
 def _scatter_rows(per_modality: list[jax.Array], num_subsets: int) -> jax.Array:
@@ -312,22 +341,11 @@ def pixel_loss(
     return -jnp.mean(elbo), (stats, metrics)
 
 
-def feature_losses(
-    config: ml_collections.ConfigDict, params, batch_stats, video, subsets, eps, beta
-) -> tuple[dict[str, jax.Array], tuple[dict[str, Any], dict[str, jax.Array]]]:
-    """Method-II's three losses, functions of params {"model", "disc"}:
-
-      "enc"   -(mean Σ_X ELBO(X)), log p(x_i | z) = log N(Dis_l(x_i) | Dis_l(x̂_i), I)
-      "dec"   γ × that feature likelihood term (λ-weighted, negated) + Σ_i -log D_i(x̂_i)
-      "disc"  Σ_i -log D_i(x_i) - log(1 - D_i(x̂_i)), real frames against the reconstructions
-              of every subset holding modality i
-    `method2_grads` routes each loss to its own networks. Also returns the new batch stats
-    {"model", "disc"} and metrics."""
+def _feature_terms(config, disc_params, disc_stats, recons, targets, kl, subsets, beta):
+    """Method-II's losses from the reconstructions and KLs (see `feature_losses`):
+    ({"enc", "dec", "disc"}, (new discriminator batch stats, metrics))."""
     m = config.model
-    recons, targets, kl, model_stats = _reconstructions(
-        _network(config, video), params["model"], batch_stats["model"], video, subsets, eps, True
-    )
-    discs, disc_stats = _discriminators(config), batch_stats["disc"]
+    discs = _discriminators(config)
     like, gen, disc, correct = [], [], [], []
     for i in (CURRENT, PREVIOUS):
         real, fake = targets[i], recons[i]  # [B, T-1, H, W, C], [S_i, B, T-1, H, W, C]
@@ -336,7 +354,7 @@ def feature_losses(
             [real.reshape(n, *real.shape[2:]), fake.reshape(-1, *real.shape[2:])]
         )
         (logits, features), new = discs.apply(
-            {"params": params["disc"], "batch_stats": disc_stats},
+            {"params": disc_params, "batch_stats": disc_stats},
             i,
             frames,
             True,
@@ -367,27 +385,63 @@ def feature_losses(
         ),
         "d_acc": jnp.mean(jnp.concatenate(correct)),
     }
+    return out, (disc_stats, metrics)
+
+
+def feature_losses(
+    config: ml_collections.ConfigDict, params, batch_stats, video, subsets, eps, beta
+) -> tuple[dict[str, jax.Array], tuple[dict[str, Any], dict[str, jax.Array]]]:
+    """Method-II's three losses, functions of params {"model", "disc"}:
+
+      "enc"   -(mean Σ_X ELBO(X)), log p(x_i | z) = log N(Dis_l(x_i) | Dis_l(x̂_i), I)
+      "dec"   γ × that feature likelihood term (λ-weighted, negated) + Σ_i -log D_i(x̂_i)
+      "disc"  Σ_i -log D_i(x_i) - log(1 - D_i(x̂_i)), real frames against the reconstructions
+              of every subset holding modality i
+    This is the definition; `method2_grads` computes each loss's gradient for its own networks
+    (encoders and LSTMs: "enc", decoders: "dec", discriminators: "disc"). Also returns the new
+    batch stats {"model", "disc"} and metrics."""
+    recons, targets, kl, model_stats = _reconstructions(
+        _network(config, video), params["model"], batch_stats["model"], video, subsets, eps, True
+    )
+    out, (disc_stats, metrics) = _feature_terms(
+        config, params["disc"], batch_stats["disc"], recons, targets, kl, subsets, beta
+    )
     return out, ({"model": model_stats, "disc": disc_stats}, metrics)
-
-
-def is_decoder(name: str) -> bool:
-    """Whether a top-level MVAE parameter subtree belongs to a decoder."""
-    return name.startswith("decoders")
 
 
 def method2_grads(
     config: ml_collections.ConfigDict, params, batch_stats, video, subsets, eps, beta
 ):
-    """Gradients of `feature_losses` as VAE-GAN routes them, from one forward pass: encoders and
-    LSTMs from "enc", decoders from "dec", discriminators from "disc". Returns (grads {"model",
+    """The gradients of `feature_losses` routed as VAE-GAN's Algorithm 1, from one forward pass
+    in three stages (encoders + PoE, decoders, discriminators), each pulled back only with the
+    cotangents of the losses that train it or the networks before it. Returns (grads {"model",
     "disc"}, losses, new batch stats, metrics)."""
-    fn = lambda p: feature_losses(config, p, batch_stats, video, subsets, eps, beta)  # noqa: E731
-    values, pullback, (stats, metrics) = jax.vjp(fn, params, has_aux=True)
-    grad = {k: pullback({n: jnp.float32(n == k) for n in values})[0] for k in values}
-    model = {
-        name: grad["dec" if is_decoder(name) else "enc"]["model"][name] for name in params["model"]
-    }
-    return {"model": model, "disc": grad["disc"]["disc"]}, values, stats, metrics
+    model = _network(config, video)
+    p, stats = params["model"], batch_stats["model"]
+    targets = [video[:, 1:], video[:, :-1]]
+    encode = lambda q: _encode_stage(model, q, stats, video, subsets, eps, True)  # noqa: E731
+    decode = lambda q, z: _decode_stage(model, q, stats, z, True)  # noqa: E731
+
+    def terms(disc_params, recons, kl):
+        return _feature_terms(
+            config, disc_params, batch_stats["disc"], recons, targets, kl, subsets, beta
+        )
+
+    (z, kl), enc_pull, enc_stats = jax.vjp(encode, p, has_aux=True)
+    recons, dec_pull, dec_stats = jax.vjp(decode, p, z, has_aux=True)
+    values, terms_pull, (disc_stats, metrics) = jax.vjp(
+        terms, params["disc"], recons, kl, has_aux=True
+    )
+    one_hot = lambda name: {k: jnp.float32(k == name) for k in values}  # noqa: E731
+    disc_grads, _, _ = terms_pull(one_hot("disc"))
+    _, recons_for_enc, kl_for_enc = terms_pull(one_hot("enc"))
+    _, recons_for_dec, _ = terms_pull(one_hot("dec"))
+    dec_grads, _ = dec_pull(recons_for_dec)
+    _, z_for_enc = dec_pull(recons_for_enc)
+    (enc_grads,) = enc_pull((z_for_enc, kl_for_enc))
+    grads = {"model": _merge(enc_grads, dec_grads), "disc": disc_grads}
+    new_stats = {"model": _merge(enc_stats, dec_stats), "disc": disc_stats}
+    return grads, values, new_stats, metrics
 
 
 def train_step(
