@@ -104,6 +104,23 @@ def test_a_few_steps_lower_the_loss(config, batch):
     assert float(metrics["kl_weight"]) > 0.0  # the monotonic annealing has started
 
 
+@pytest.mark.parametrize("name", ["mvae1_mmnist", "mvae2_mmnist"])
+def test_moving_mnist_tiny_configs_train(name):
+    """A few steps of the slides' setting (:tiny) on a fixed batch: Method-I's ELBO loss and
+    Method-II's discriminator loss fall."""
+    config = load_config(name, "tiny")
+    config.train.lr, config.train.disc_lr = 3e-3, 1e-2
+    batch = make_source(config).train_batch(jax.random.key(0), 2)
+    state = jax.jit(functools.partial(mvae.init, config))(train.init_key(0), batch)
+    step = jax.jit(functools.partial(mvae.train_step, config))
+    key = "loss" if config.model.reconstruction == "pixel" else "loss_disc"
+    values = []
+    for i in range(6):
+        state, metrics = step(state, batch, jax.random.key(i))
+        values.append(float(metrics[key]))
+    assert np.all(np.isfinite(values)) and values[-1] < values[0], values
+
+
 def test_random_subsets_come_from_the_step_key(config, batch):
     config = config.copy_and_resolve_references()
     config.model.random_subsets = 2
