@@ -17,6 +17,11 @@ TINY = "--config=configs/quickstart.py:tiny"
             "no field 'no_such_field' in config.train (--config.train.no_such_field)",
         ),
         ([TINY, "--config.model.kappa=4"], "model.kappa must be odd"),
+        (["--config=configs/quickstart.py:tny"], "unknown config variant 'tny'; known: tiny"),
+        (
+            ["--config=configs/mvae2_dynamics.py:tiny", "--config.model.like_layer=9"],
+            "model.like_layer must index a discriminator conv layer",
+        ),
         (
             ["--config=configs/ffgan_mmnist.py:tiny", "--config.data.mnist_npz=/nonexistent.npz"],
             "Get MNIST on a machine",

@@ -28,10 +28,14 @@ class _QuietOrbax(std_logging.Filter):
 
 
 def parse_flags(argv: list[str]) -> list[str]:
-    """absl flag parsing, with an override of a config field that does not exist (which
-    ml_collections reports as a KeyError/AttributeError traceback) turned into one clear line."""
+    """absl flag parsing, with an error of the config file (an unknown variant) or an override
+    of a config field that does not exist (which ml_collections reports as a KeyError /
+    AttributeError traceback) turned into one clear line and exit status 2."""
     try:
         return app.parse_flags_with_usage(argv)
+    except VgenError as e:  # raised by a config file's get_config, e.g. an unknown variant
+        print(f"vgen: error: {e}", file=sys.stderr)
+        sys.exit(2)
     except (AttributeError, KeyError) as e:
         key = str(e).strip("\"'")
         paths = [a[2:].split("=")[0].split(".") for a in argv[1:] if a.startswith("--config.")]
