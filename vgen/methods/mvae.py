@@ -224,13 +224,17 @@ def _merge(encoder_side: dict, decoder_side: dict) -> dict:
     return {k: (decoder_side if is_decoder(k) else encoder_side)[k] for k in encoder_side}
 
 
+def _targets(video: jax.Array) -> list[jax.Array]:
+    """What each modality reconstructs: [x_1..x_{T-1}, x_0..x_{T-2}], each [B, T-1, H, W, C]."""
+    return [video[:, 1:], video[:, :-1]]
+
+
 def _reconstructions(model, params, batch_stats, video, subsets, eps, train: bool):
     """Decodings of each subset's z: ([recon_a [S_a, B, T-1, H, W, C], recon_b], targets
     [x_1..x_{T-1}, x_0..x_{T-2}], KL [S, B, T-1], new batch stats)."""
     (z, kl), enc_stats = _encode_stage(model, params, batch_stats, video, subsets, eps, train)
     recons, dec_stats = _decode_stage(model, params, batch_stats, z, train)
-    targets = [video[:, 1:], video[:, :-1]]
-    return recons, targets, kl, _merge(enc_stats, dec_stats)
+    return recons, _targets(video), kl, _merge(enc_stats, dec_stats)
 
 
 def _scatter_rows(per_modality: list[jax.Array], num_subsets: int) -> jax.Array:
@@ -418,7 +422,7 @@ def method2_grads(
     "disc"}, losses, new batch stats, metrics)."""
     model = _network(config, video)
     p, stats = params["model"], batch_stats["model"]
-    targets = [video[:, 1:], video[:, :-1]]
+    targets = _targets(video)
     encode = lambda q: _encode_stage(model, q, stats, video, subsets, eps, True)  # noqa: E731
     decode = lambda q, z: _decode_stage(model, q, stats, z, True)  # noqa: E731
 
