@@ -15,7 +15,7 @@ from vgen.methods import ali
 def get_config(arg: str | None = None):
     args = config_lib.parse_arg(arg, tiny=False, conditional=False)
     config = ali.default_config()
-    config.data.name = "mnist"
+    config_lib.set_data(config, "mnist")
     config.data.mnist_npz = ""
     config.data.resolution = 32
     config.data.context_frames = 1

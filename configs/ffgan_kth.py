@@ -13,7 +13,7 @@ from vgen.methods import ffgan
 def get_config(arg: str | None = None):
     args = config_lib.parse_arg(arg, tiny=False, **{"64": False})
     config = ffgan.default_config()
-    config.data.name = "kth"
+    config_lib.set_data(config, "kth")
     config.data.data_dir = "~/tensorflow_datasets"
     config.data.resolution = 64 if args["64"] else 120
     config.data.person_split = "svg"  # train persons 1-20, test 21-25 ("mcnet": 1-16 / 17-25)

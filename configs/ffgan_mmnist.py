@@ -14,7 +14,7 @@ from vgen.methods import ffgan
 def get_config(arg: str | None = None):
     args = config_lib.parse_arg(arg, tiny=False, stochastic=False)
     config = ffgan.default_config()
-    config.data.name = "moving_mnist"
+    config_lib.set_data(config, "moving_mnist")
     config.data.stochastic = args.stochastic
     config.data.num_digits = 2
     config.data.mnist_npz = ""

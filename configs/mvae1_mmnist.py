@@ -16,7 +16,7 @@ from vgen.methods import mvae
 def get_config(arg: str | None = None):
     args = config_lib.parse_arg(arg, tiny=False)
     config = mvae.default_config()
-    config.data.name = "moving_mnist"
+    config_lib.set_data(config, "moving_mnist")
     config.data.num_digits = 2
     config.data.resolution = 64
     config.data.context_frames = 5

@@ -12,7 +12,7 @@ def get_config(arg: str | None = None):
     args = config_lib.parse_arg(arg, tiny=False)
     config = ffgan.default_config()
     config.seed = 0
-    config.data.name = "dynamics"
+    config_lib.set_data(config, "dynamics")
     config.data.resolution = 32
     config.data.context_frames = 2
     config.data.predict_frames = 6

@@ -19,7 +19,7 @@ from vgen.methods import rali
 def get_config(arg: str | None = None):
     args = config_lib.parse_arg(arg, tiny=False, sequence=False)
     config = rali.default_config()
-    config.data.name = "kth"
+    config_lib.set_data(config, "kth")
     config.data.data_dir = "~/tensorflow_datasets"
     config.data.resolution = 64
     config.data.person_split = "svg"  # train persons 1-20, test 21-25

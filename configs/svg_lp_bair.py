@@ -24,7 +24,7 @@ EPOCHS = 300
 def get_config(arg: str | None = None):
     args = config_lib.parse_arg(arg, tiny=False)
     config = svg.default_config()
-    config.data.name = "bair"
+    config_lib.set_data(config, "bair")
     config.data.data_dir = "~/tensorflow_datasets"
     config.data.resolution = 64
     config.data.context_frames = 2

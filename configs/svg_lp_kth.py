@@ -18,7 +18,7 @@ from vgen.methods import svg
 def get_config(arg: str | None = None, prior: str = "learned"):
     args = config_lib.parse_arg(arg, tiny=False)
     config = svg.default_config()
-    config.data.name = "kth"
+    config_lib.set_data(config, "kth")
     config.data.data_dir = "~/tensorflow_datasets"
     config.data.resolution = 64
     config.data.context_frames = 10

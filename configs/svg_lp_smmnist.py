@@ -16,7 +16,7 @@ from vgen.methods import svg
 def get_config(arg: str | None = None):
     args = config_lib.parse_arg(arg, tiny=False)
     config = svg.default_config()
-    config.data.name = "moving_mnist"
+    config_lib.set_data(config, "moving_mnist")
     config.data.stochastic = True  # bounces in a random direction (Denton & Fergus)
     config.data.num_digits = 2
     config.data.resolution = 64

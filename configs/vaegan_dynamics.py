@@ -14,7 +14,7 @@ from vgen.methods import vaegan
 def get_config(arg: str | None = None):
     args = config_lib.parse_arg(arg, tiny=False)
     config = vaegan.default_config()
-    config.data.name = "dynamics"
+    config_lib.set_data(config, "dynamics")
     config.data.resolution = 32
     config.data.context_frames = 1
     config.data.predict_frames = 7  # 8 frames per clip to draw training frames from

@@ -1,4 +1,4 @@
-"""Shared test helpers: run the real command line in a subprocess on tiny configs."""
+"""Shared test helpers: load configs, run the real command line in a subprocess on tiny configs."""
 
 import os
 import subprocess
@@ -6,6 +6,13 @@ import sys
 import tempfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def load_config(name: str, arg: str | None = None):
+    """configs/<name>.py's get_config(arg), as --config=configs/<name>.py:<arg> gives it."""
+    from vgen import config_lib
+
+    return config_lib.load_config_file(os.path.join(REPO, "configs", f"{name}.py"), arg)
 
 
 # Compiled programs are reused across the many short runs of the tests.

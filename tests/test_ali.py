@@ -9,10 +9,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from helpers import REPO, vgen_main
+from helpers import load_config, vgen_main
 from PIL import Image
 
-from vgen import config_lib, losses
+from vgen import adversarial, losses
 from vgen.data import make_source
 from vgen.errors import ConfigError
 from vgen.methods import ali
@@ -20,10 +20,6 @@ from vgen.train_state import TrainState
 
 softplus = lambda v: float(np.log1p(np.exp(v)))
 sigmoid = lambda v: float(1.0 / (1.0 + np.exp(-v)))
-
-
-def load_config(name: str, arg: str | None = None):
-    return config_lib.load_config_file(os.path.join(REPO, "configs", f"{name}.py"), arg)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +60,7 @@ def test_adversarial_grads_of_a_tiny_linear_model():
         d = lambda x, z: disc["u"] * x + disc["v"] * z
         return (d(1.0, z_hat), d(x_tilde, 1.0)), None
 
-    out = ali.adversarial_grads(logits_fn, {"a": a, "c": c}, {"u": u, "v": v})
+    out = adversarial.adversarial_grads(logits_fn, {"a": a, "c": c}, {"u": u, "v": v})
     data, sample = u + v * a, u * c + v  # 0.5, 1.0
     assert float(out.d_loss) == pytest.approx(softplus(-data) + softplus(sample), rel=1e-6)
     assert float(out.g_loss) == pytest.approx(softplus(data) + softplus(-sample), rel=1e-6)
@@ -87,7 +83,7 @@ def test_gradient_flow(config, state, batch):
     @jax.jit
     def grads(gen, disc):
         fn = ali.joint_logits_fn(config, state.batch_stats["gen"], x, y, z, jax.random.key(2))
-        out = ali.adversarial_grads(fn, gen, disc)
+        out = adversarial.adversarial_grads(fn, gen, disc)
         d_loss = lambda g, d: jnp.mean(losses.gan_discriminator_loss(*fn(g, d)[0]))
         g_loss = lambda g, d: jnp.mean(losses.ali_generator_loss(*fn(g, d)[0]))
         return out, jax.grad(d_loss, argnums=1)(gen, disc), jax.grad(g_loss, argnums=0)(gen, disc)

@@ -1,7 +1,6 @@
 """FF-GAN: shapes, teacher forcing, causality of the discriminator, and a few training steps."""
 
 import functools
-import os
 
 import chex
 import jax
@@ -9,16 +8,11 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from helpers import REPO
+from helpers import load_config
 
-from vgen import config_lib
 from vgen.data import make_source
 from vgen.errors import ConfigError
 from vgen.methods import ffgan
-
-
-def load_config(name: str, arg: str | None = None):
-    return config_lib.load_config_file(os.path.join(REPO, "configs", f"{name}.py"), arg)
 
 
 @pytest.fixture(scope="module")

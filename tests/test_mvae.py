@@ -10,19 +10,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from helpers import REPO, vgen_main
+from helpers import load_config, vgen_main
 
-from vgen import config_lib, train
+from vgen import train
 from vgen.data import make_source
 from vgen.errors import ConfigError
 from vgen.methods import mvae
 
 CURRENT_NETS = ("encoders_0", "lstms_0", "decoders_0")
 PREVIOUS_NETS = ("encoders_1", "lstms_1", "decoders_1")
-
-
-def load_config(name: str, arg: str | None = None):
-    return config_lib.load_config_file(os.path.join(REPO, "configs", f"{name}.py"), arg)
 
 
 @pytest.fixture(scope="module")

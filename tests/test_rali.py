@@ -4,15 +4,15 @@ import functools
 import os
 
 import chex
+import helpers
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from helpers import REPO, vgen_main
+from helpers import vgen_main
 from PIL import Image
 
-from vgen import config_lib
 from vgen.data import make_source
 from vgen.errors import ConfigError
 from vgen.methods import rali
@@ -20,7 +20,7 @@ from vgen.train_state import TrainState
 
 
 def load_config(arg: str):
-    return config_lib.load_config_file(os.path.join(REPO, "configs", "rali_dynamics.py"), arg)
+    return helpers.load_config("rali_dynamics", arg)
 
 
 @functools.cache

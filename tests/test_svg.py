@@ -3,24 +3,19 @@ condition, a few training steps, sampling, configs, and one run of the real comm
 
 import functools
 import json
-import os
 
 import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from helpers import REPO, vgen_main
+from helpers import load_config, vgen_main
 
 from vgen import config_lib, train
 from vgen.data import make_source
 from vgen.errors import ConfigError
 from vgen.methods import svg
 from vgen.nn import encoders, lstm
-
-
-def load_config(name: str, arg: str | None = None):
-    return config_lib.load_config_file(os.path.join(REPO, "configs", f"{name}.py"), arg)
 
 
 @pytest.fixture(scope="module")

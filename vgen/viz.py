@@ -130,6 +130,11 @@ def video_grid(rows: Sequence[np.ndarray], pad: int = 1, pad_value: float = 1.0)
     return to_uint8(grid)
 
 
+def image_grid(rows: Sequence[np.ndarray]) -> np.ndarray:
+    """Rows of images [N, H, W, C] -> one uint8 image [H', W', 3] (row r, column n)."""
+    return video_grid([np.asarray(r)[:, None] for r in rows])[0]
+
+
 def filmstrip(
     rows: Sequence[np.ndarray],
     pad: int = 1,

@@ -4,6 +4,9 @@ A source has `train_batch(rng, batch_size) -> batch` (random training clips) and
 `eval_clips(num_clips, split) -> batch` (a fixed, seeded set), where a batch is a dict with
 "video" [B, T, H, W, C] float32 in [0, 1], T = data.context_frames + data.predict_frames, and
 optionally "label" [B] and "cond" [B, T, D].
+
+Each source declares its options with their defaults in DEFAULTS; a config declares them all
+with `config_lib.set_data(config, name, ...)`, so every option is overridable everywhere.
 """
 
 from collections.abc import Callable
@@ -28,9 +31,9 @@ def _dynamics(config: ml_collections.ConfigDict) -> Any:
         seed=config.seed,
         resolution=d.resolution,
         num_frames=d.context_frames + d.predict_frames,
-        train_per_class=d.get("train_per_class", 5000),
-        val_per_class=d.get("val_per_class", 500),
-        test_per_class=d.get("test_per_class", 500),
+        train_per_class=d.train_per_class,
+        val_per_class=d.val_per_class,
+        test_per_class=d.test_per_class,
     )
 
 
@@ -45,7 +48,7 @@ def _moving_mnist(config: ml_collections.ConfigDict) -> Any:
 
     d = config.data
     train_x, train_y, test_x, test_y = load_mnist_digits(
-        data_dir=d.get("data_dir") or None, npz_path=d.get("mnist_npz") or None
+        data_dir=d.data_dir or None, npz_path=d.mnist_npz or None
     )
     return MovingMNISTSource(
         seed=config.seed,
@@ -53,8 +56,8 @@ def _moving_mnist(config: ml_collections.ConfigDict) -> Any:
         labels=train_y,
         test_digits=test_x,
         test_labels=test_y,
-        stochastic=d.get("stochastic", False),
-        num_digits=d.get("num_digits", 2),
+        stochastic=d.stochastic,
+        num_digits=d.num_digits,
         num_frames=d.context_frames + d.predict_frames,
         resolution=d.resolution,
     )
@@ -70,15 +73,38 @@ def _mnist(config: ml_collections.ConfigDict) -> Any:
 SOURCES: dict[str, Callable[[ml_collections.ConfigDict], Any]] = {
     "bair": _bair,  # bair_robot_pushing_small (TFDS, array_record) in data.data_dir
     "dynamics": _dynamics,
-    "kth": _kth,  # data.person_split: "svg" (train persons 1-20, test 21-25) or "mcnet" (1-16)
+    "kth": _kth,
     "mnist": _mnist,  # MNIST digits as still clips + class labels (image models: ALI)
     "moving_mnist": _moving_mnist,  # data.stochastic: Stochastic Moving MNIST (Denton & Fergus)
 }
 
 
+# The options of each source beyond the common data fields, with their defaults.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "bair": dict(val_episodes=256, num_workers=8),  # val: the last val_episodes of train
+    # The thesis's split sizes (5.2): 5,000 / 500 / 500 clips per class.
+    "dynamics": dict(train_per_class=5000, val_per_class=500, test_per_class=500),
+    # person_split "svg": train persons 1-20, test 21-25; "mcnet": 1-16 / 17-25.
+    "kth": dict(person_split="svg", val_videos_per_action=4, num_workers=8),
+    "mnist": dict(mnist_npz=""),
+    "moving_mnist": dict(stochastic=False, num_digits=2, mnist_npz=""),
+}
+
+
+def source_defaults(name: str) -> dict[str, Any]:
+    """The options (and their defaults) of the source `name`; unknown names raise."""
+    if name not in SOURCES:
+        raise ConfigError(f"unknown dataset {name!r}; known datasets: {', '.join(sorted(SOURCES))}")
+    return dict(DEFAULTS[name])
+
+
 def make_source(config: ml_collections.ConfigDict) -> Any:
     """The data source of `config.data.name`; unknown names raise ConfigError."""
     name = config.data.name
-    if name not in SOURCES:
-        raise ConfigError(f"unknown dataset {name!r}; known datasets: {', '.join(sorted(SOURCES))}")
+    missing = [k for k in source_defaults(name) if k not in config.data]
+    if missing:
+        raise ConfigError(
+            f"config.data lacks {', '.join(missing)} of dataset {name!r}; declare them with "
+            f"config_lib.set_data(config, {name!r}, ...)"
+        )
     return SOURCES[name](config)

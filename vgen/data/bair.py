@@ -26,7 +26,6 @@ TFDS_NAME = "bair_robot_pushing_small"
 EPISODE_LENGTH = 30  # steps per episode (fixed by the TFDS feature spec)
 RESOLUTION = 64
 COND_DIM = 7  # action (4) ‖ endeffector_pos (3)
-DEFAULT_VAL_EPISODES = 256
 SPLITS = ("train", "val", "test")
 DEFAULT_DATA_DIR = "~/tensorflow_datasets"
 
@@ -189,11 +188,11 @@ class BAIRSource(EpisodeClipSource):
                 f"bair: clips of data.context_frames + data.predict_frames = {num_frames} "
                 f"frames do not fit in the {EPISODE_LENGTH}-frame BAIR episodes"
             )
-        val_episodes = int(d.get("val_episodes", DEFAULT_VAL_EPISODES))
+        val_episodes = int(d.val_episodes)
         if val_episodes < 1:
             raise ConfigError(f"bair: data.val_episodes must be >= 1, got {val_episodes}")
 
-        records = open_tfds_splits(d.get("data_dir") or DEFAULT_DATA_DIR)
+        records = open_tfds_splits(d.data_dir or DEFAULT_DATA_DIR)
         num_train = len(records["train"])
         if val_episodes >= num_train:
             raise ConfigError(
@@ -217,7 +216,7 @@ class BAIRSource(EpisodeClipSource):
             seed=config.seed,
             splits=self.episodes,
             num_frames=num_frames,
-            num_workers=int(d.get("num_workers", 8)),
+            num_workers=int(d.num_workers),
         )
 
 

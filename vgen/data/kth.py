@@ -69,8 +69,6 @@ PERSON_SPLITS: dict[str, tuple[str, str]] = {
     "svg": ("persons01_16+persons17_20", "persons21_25"),
     "mcnet": ("persons01_16", "persons17_20+persons21_25"),
 }
-DEFAULT_PERSON_SPLIT = "svg"
-VAL_VIDEOS_PER_ACTION = 4  # held out of the train persons' videos (monitoring only)
 _VAL_SEED = 0  # the val videos never depend on config.seed
 
 _VIDEO_RE = re.compile(
@@ -603,7 +601,7 @@ class KTHSource(EpisodeClipSource):
     """Random training clips and fixed evaluation clips of prepared KTH (TFDS, random access).
 
     Splits: "train" and "test" by `config.data.person_split` (PERSON_SPLITS, default "svg":
-    persons 1-20 / 21-25; "mcnet": 1-16 / 17-25), and "val": VAL_VIDEOS_PER_ACTION videos per
+    persons 1-20 / 21-25; "mcnet": 1-16 / 17-25), and "val": data.val_videos_per_action videos per
     action of the train persons (a fixed draw, independent of config.seed), held out of "train"
     and used only to monitor training, never as a test set (if no train action has two videos,
     as in tiny test data, "val" is "train"). Clips are T = context_frames +
@@ -615,7 +613,7 @@ class KTHSource(EpisodeClipSource):
     def __init__(self, config: ml_collections.ConfigDict):
         self.config = config
         d = config.data
-        data_dir = d.get("data_dir") or "~/tensorflow_datasets"
+        data_dir = d.data_dir or "~/tensorflow_datasets"
         resolution = int(d.resolution)
         if resolution in RESOLUTIONS:
             stored, factor = resolution, 1
@@ -625,7 +623,7 @@ class KTHSource(EpisodeClipSource):
             raise ConfigError(
                 f"KTH: data.resolution must be 64 or 120 (or divide 64), got {resolution}"
             )
-        person_split = d.get("person_split", DEFAULT_PERSON_SPLIT)
+        person_split = d.person_split
         if person_split not in PERSON_SPLITS:
             raise ConfigError(
                 f"KTH: unknown data.person_split {person_split!r}; "
@@ -658,7 +656,7 @@ class KTHSource(EpisodeClipSource):
 
         train_expr, test_expr = PERSON_SPLITS[person_split]
         train, test = rows(train_expr), rows(test_expr)
-        per_action = d.get("val_videos_per_action", VAL_VIDEOS_PER_ACTION)
+        per_action = d.val_videos_per_action
         val_files = self._val_videos([r[2] for r in train], per_action)
         val = [r for r in train if r[2] in val_files]
         train = [r for r in train if r[2] not in val_files]
@@ -683,7 +681,7 @@ class KTHSource(EpisodeClipSource):
             seed=config.seed,
             splits=splits,
             num_frames=d.context_frames + d.predict_frames,
-            num_workers=d.get("num_workers", 8),
+            num_workers=d.num_workers,
         )
 
     @staticmethod

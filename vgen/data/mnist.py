@@ -88,10 +88,10 @@ class MNISTSource(IndexedClipSource):
 def make_mnist_source(config) -> MNISTSource:
     """The source of `config.data` (name "mnist"); a missing MNIST is a MNISTNotFoundError."""
     d = config.data
-    data_dir = d.get("data_dir") or None
+    data_dir = d.data_dir or None
     try:
         train_x, train_y, test_x, test_y = load_mnist_digits(
-            data_dir=data_dir, npz_path=d.get("mnist_npz") or None
+            data_dir=data_dir, npz_path=d.mnist_npz or None
         )
     except MNISTNotFoundError as e:
         if data_dir is None:

@@ -27,6 +27,13 @@ def context_of(batch: Mapping[str, Any], context_frames: int) -> dict[str, Any]:
     return {**batch, "video": batch["video"][:, :context_frames]}
 
 
+def random_frames(video: jax.Array, rng: jax.Array) -> jax.Array:
+    """One uniformly random frame of each clip (image models train on the frames of clips):
+    [B, T, H, W, C] -> [B, H, W, C]."""
+    t = jax.random.randint(rng, (video.shape[0],), 0, video.shape[1])
+    return video[jnp.arange(video.shape[0]), t]
+
+
 def as_typed_keys(keys: jax.Array) -> jax.Array:
     """[N] typed PRNG keys, from typed keys or raw uint32 key data [N, 2]."""
     if jnp.issubdtype(keys.dtype, jax.dtypes.prng_key):

@@ -57,8 +57,10 @@ import optax
 from absl import app, flags
 
 from vgen import losses
+from vgen.adversarial import adversarial_grads
 from vgen.data import gaussians2d as g2d
-from vgen.methods import ali
+from vgen.nn.maxout import ALI_BN_MOMENTUM, maxout
+from vgen.ops.gaussian import sample_gaussian
 
 NLAT = 2
 GEN_HIDDEN = 400  # the ALI code's widths
@@ -105,7 +107,7 @@ class GenMLP(nn.Module):
     def __call__(self, h: jax.Array, train: bool) -> jax.Array:
         for _ in range(self.depth):
             h = nn.Dense(self.hidden, use_bias=False, kernel_init=_UNIT)(h)
-            bn = nn.BatchNorm(use_running_average=not train, momentum=ali.BN_MOMENTUM)
+            bn = nn.BatchNorm(use_running_average=not train, momentum=ALI_BN_MOMENTUM)
             h = nn.relu(bn(h))
         return nn.Dense(self.out, kernel_init=_UNIT)(h)
 
@@ -119,9 +121,7 @@ class MaxoutDiscriminator(nn.Module):
     def __call__(self, *inputs: jax.Array) -> jax.Array:
         h = jnp.concatenate(inputs, axis=-1)
         for _ in range(DISC_DEPTH):
-            h = ali.maxout(
-                nn.Dense(self.hidden * MAXOUT_PIECES, kernel_init=_UNIT)(h), MAXOUT_PIECES
-            )
+            h = maxout(nn.Dense(self.hidden * MAXOUT_PIECES, kernel_init=_UNIT)(h), MAXOUT_PIECES)
         return nn.Dense(1, kernel_init=_UNIT)(h)[..., 0]
 
 
@@ -212,7 +212,7 @@ def _adversarial_step(state: State, logits_fn: Callable) -> tuple[State, dict]:
     """Algorithm 1 for the networks in state: simultaneous updates from one forward pass."""
     p = state["params"]
     gen = {n: v for n, v in p.items() if n != "disc"}
-    out = ali.adversarial_grads(logits_fn, gen, p["disc"])
+    out = adversarial_grads(logits_fn, gen, p["disc"])
     gen, opt_gen = _adam_update(gen, out.g_grads, state["opt"]["gen"])
     disc, opt_disc = _adam_update(p["disc"], out.d_grads, state["opt"]["disc"])
     state = {
@@ -228,7 +228,12 @@ def _encode_train(model: Model, params, stats, x: jax.Array, key: jax.Array):
     """ẑ ~ q(z | x) in training mode, μ, log σ and the new batch stats."""
     out, new_stats = _gen(model.encoder, params, stats, x, train=True)
     mu, log_sigma = jnp.split(out, 2, axis=-1)
-    return ali.reparameterize(mu, log_sigma, key), mu, log_sigma, new_stats
+    return (
+        sample_gaussian(mu, 2.0 * log_sigma, key),
+        mu,
+        log_sigma,
+        new_stats,
+    )
 
 
 def _frozen_decode(model: Model, state: State, z: jax.Array) -> jax.Array:
@@ -384,7 +389,7 @@ def infer(model: Model, states: State, x: jax.Array, key: jax.Array):
         encoder = (state["params"]["encoder"], state["stats"]["encoder"])
         out = _gen(model.encoder, *encoder, x, train=False)[0]
         mu, log_sigma = jnp.split(out, 2, axis=-1)
-        z = mu if model.kind == "inverse" else ali.reparameterize(mu, log_sigma, key)
+        z = mu if model.kind == "inverse" else sample_gaussian(mu, 2.0 * log_sigma, key)
         return z, _gen(model.decoder, *_decoder_vars(state), z, train=False)[0]
 
     runs = jax.tree.leaves(states)[0].shape[0]

@@ -32,7 +32,6 @@ its results are the figures of `write_figures` (samples, reconstructions, interp
 import math
 import os
 from collections.abc import Callable
-from typing import Any, NamedTuple
 
 import flax.linen as nn
 import jax
@@ -42,65 +41,13 @@ import numpy as np
 import optax
 
 from vgen import config_lib, losses, viz
+from vgen.adversarial import adversarial_step
+from vgen.data.pipeline import random_frames
 from vgen.errors import ConfigError
 from vgen.metrics import psnr
+from vgen.nn.maxout import ALI_BN_MOMENTUM, maxout
+from vgen.ops.gaussian import sample_gaussian
 from vgen.train_state import TrainState
-
-BN_MOMENTUM = 0.95  # running average: 0.95 * old + 0.05 * batch (ALI code)
-
-
-# ----------------------------------------------------------------------------- shared pieces
-
-
-def maxout(h: jax.Array, pieces: int) -> jax.Array:
-    """Maxout over groups of `pieces` consecutive channels: [..., F * pieces] -> [..., F]."""
-    return jnp.max(h.reshape(*h.shape[:-1], h.shape[-1] // pieces, pieces), axis=-1)
-
-
-def reparameterize(mu: jax.Array, log_sigma: jax.Array, rng: jax.Array) -> jax.Array:
-    """z = μ + σ ⊙ ε with ε ~ N(0, I) (Eq. 4.2): a sample of N(μ, σ²) that gradients pass."""
-    return mu + jnp.exp(log_sigma) * jax.random.normal(rng, mu.shape, mu.dtype)
-
-
-class AdversarialGrads(NamedTuple):
-    """What `adversarial_grads` returns: mean losses, gradients, logits and the aux output."""
-
-    d_loss: jax.Array
-    g_loss: jax.Array
-    d_grads: Any
-    g_grads: Any
-    data_logits: jax.Array
-    sample_logits: jax.Array
-    aux: Any
-
-
-def _mean(loss_fn: Callable[[jax.Array, jax.Array], jax.Array]):
-    return lambda data, sample: jnp.mean(loss_fn(data, sample))
-
-
-def adversarial_grads(logits_fn: Callable, gen_params: Any, disc_params: Any) -> AdversarialGrads:
-    """The two gradients of Algorithm 1 from one forward pass (and two backward passes).
-
-    `logits_fn(gen_params, disc_params) -> ((data_logits, sample_logits), aux)` runs the
-    generator networks and D on the encoder pairs (label 1) and the decoder pairs (label 0).
-    `d_grads` is the gradient of the mean discriminator loss w.r.t. `disc_params` only (the
-    generator's outputs held fixed); `g_grads` that of the mean generator loss of Eq. 4.4 w.r.t.
-    `gen_params` only. A GAN is the case where the data logits do not depend on `gen_params`.
-    """
-    (data, sample), pullback, aux = jax.vjp(logits_fn, gen_params, disc_params, has_aux=True)
-    grad = lambda fn: jax.value_and_grad(_mean(fn), argnums=(0, 1))(data, sample)
-    d_loss, d_cotangent = grad(losses.gan_discriminator_loss)
-    g_loss, g_cotangent = grad(losses.ali_generator_loss)
-    return AdversarialGrads(
-        d_loss=d_loss,
-        g_loss=g_loss,
-        d_grads=pullback(d_cotangent)[1],
-        g_grads=pullback(g_cotangent)[0],
-        data_logits=data,
-        sample_logits=sample,
-        aux=aux,
-    )
-
 
 # ----------------------------------------------------------------------------- networks
 
@@ -135,7 +82,7 @@ class Encoder(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array, y: jax.Array | None, train: bool):
         init = nn.initializers.normal(self.init_std)
-        bn = lambda: nn.BatchNorm(use_running_average=not train, momentum=BN_MOMENTUM)
+        bn = lambda: nn.BatchNorm(use_running_average=not train, momentum=ALI_BN_MOMENTUM)
         h = x * 2.0 - 1.0
         for width in down_widths(self.channels, self.num_down):
             h = nn.Conv(width, (4, 4), (2, 2), ((1, 1), (1, 1)), use_bias=False, kernel_init=init)(
@@ -162,7 +109,7 @@ class Decoder(nn.Module):
     @nn.compact
     def __call__(self, z: jax.Array, y: jax.Array | None, train: bool) -> jax.Array:
         init = nn.initializers.normal(self.init_std)
-        bn = lambda: nn.BatchNorm(use_running_average=not train, momentum=BN_MOMENTUM)
+        bn = lambda: nn.BatchNorm(use_running_average=not train, momentum=ALI_BN_MOMENTUM)
         widths = down_widths(self.channels, self.num_down)
         h = jnp.concatenate([z, *_embed(y, self.embed_dim, self.init_std)], axis=-1)
         h = nn.Dense(16 * 2 * widths[-1], use_bias=False, kernel_init=init)(h)
@@ -268,12 +215,6 @@ def one_hot_labels(config: ml_collections.ConfigDict, label: jax.Array | None) -
     return jax.nn.one_hot(label, k)
 
 
-def _random_frames(video: jax.Array, rng: jax.Array) -> jax.Array:
-    """One uniformly random frame of each clip: [B, T, H, W, C] -> [B, H, W, C]."""
-    t = jax.random.randint(rng, (video.shape[0],), 0, video.shape[1])
-    return video[jnp.arange(video.shape[0]), t]
-
-
 def init(config: ml_collections.ConfigDict, rng: jax.Array, example_batch: dict) -> TrainState:
     """Initialises encoder, decoder and discriminator for frames like example_batch["video"]."""
     validate_config(config)
@@ -312,7 +253,7 @@ def encode(
         "batch_stats": state.batch_stats["gen"]["encoder"],
     }
     mu, log_sigma = encoder.apply(variables, x, y, train=False)
-    return mu if rng is None else reparameterize(mu, log_sigma, rng)
+    return mu if rng is None else sample_gaussian(mu, 2.0 * log_sigma, rng)
 
 
 def decode(
@@ -357,7 +298,7 @@ def joint_logits_fn(
             train=True,
             mutable=["batch_stats"],
         )
-        z_hat = reparameterize(mu, log_sigma, eps_rng)
+        z_hat = sample_gaussian(mu, 2.0 * log_sigma, eps_rng)
         x_tilde, d_vars = decoder.apply(
             {"params": gen["decoder"], "batch_stats": stats["decoder"]},
             z,
@@ -386,30 +327,11 @@ def train_step(
     """One simultaneous discriminator + encoder/decoder update (Algorithm 1) on one random frame
     of each clip of batch["video"] [B, T, H, W, C]."""
     frame_rng, z_rng, net_rng = jax.random.split(rng, 3)
-    x = _random_frames(batch["video"], frame_rng)
+    x = random_frames(batch["video"], frame_rng)
     y = one_hot_labels(config, batch.get("label"))
     z = jax.random.normal(z_rng, (x.shape[0], config.model.z_dim))
     logits_fn = joint_logits_fn(config, state.batch_stats["gen"], x, y, z, net_rng)
     return adversarial_step(state, logits_fn)
-
-
-def adversarial_step(state: TrainState, logits_fn: Callable) -> tuple[TrainState, dict]:
-    """Algorithm 1's step for a state {"gen", "disc"} (ALI, RALI): both updates from
-    `adversarial_grads(logits_fn, ...)`, whose aux is (gen batch stats, mean encoder σ)."""
-    out = adversarial_grads(logits_fn, state.params["gen"], state.params["disc"])
-    new_stats, sigma = out.aux
-    state = state.apply_gradients("gen", out.g_grads).apply_gradients("disc", out.d_grads)
-    state = state.replace(step=state.step + 1, batch_stats={"gen": new_stats})
-    metrics = {
-        "d_loss": out.d_loss,
-        "g_loss": out.g_loss,
-        "d_acc_data": jnp.mean(losses.discriminator_accuracy(out.data_logits, True)),
-        "d_acc_samples": jnp.mean(losses.discriminator_accuracy(out.sample_logits, False)),
-        "d_logit_data": jnp.mean(out.data_logits),  # D(x, ẑ): the encoder pushes it down
-        "d_logit_samples": jnp.mean(out.sample_logits),  # D(x̃, z): the decoder pushes it up
-        "encoder_sigma": sigma,
-    }
-    return state, metrics
 
 
 def reconstruct(
@@ -499,11 +421,6 @@ def eval_step(
 # ----------------------------------------------------------------------------- figures
 
 
-def _image_grid(rows: list[np.ndarray]) -> np.ndarray:
-    """Rows of frames [N, H, W, C] -> one uint8 image [H', W', 3] (row r, column n)."""
-    return viz.video_grid([np.asarray(r)[:, None] for r in rows])[0]
-
-
 def write_figures(
     config: ml_collections.ConfigDict,
     state: TrainState,
@@ -546,9 +463,9 @@ def write_figures(
         np.concatenate([x[i : i + 1], inter[i], x[half + i : half + i + 1]]) for i in range(half)
     ]
     figures = {
-        "samples": _image_grid(list(samples)),
-        "reconstructions": _image_grid([x, recon]),
-        "interpolations": _image_grid(inter_rows),
+        "samples": viz.image_grid(list(samples)),
+        "reconstructions": viz.image_grid([x, recon]),
+        "interpolations": viz.image_grid(inter_rows),
     }
     return {
         name: str(viz.write_png(os.path.join(outdir, f"{name}.png"), image))

@@ -40,6 +40,7 @@ from vgen.metrics import psnr
 from vgen.nn import lstm
 from vgen.nn.encoders import ARCHITECTURES, Decoder, Encoder, num_blocks
 from vgen.nn.scan import scan_over_time
+from vgen.ops.gaussian import reparameterize
 from vgen.train_state import TrainState
 
 MODALITIES = ("current", "previous")  # a = x_t, b = x_{t-1}
@@ -117,7 +118,7 @@ class MVAE(nn.Module):
             x = jnp.where(real, x_real, previous)
             lstm_carry, (mu, logvar) = model.expert_step(PREVIOUS, lstm_carry, x, train=False)
             mu, logvar = losses.product_of_experts(mu[None], logvar[None])
-            x_hat = model.decode(CURRENT, lstm.reparameterize(mu, logvar, eps_t), train=False)
+            x_hat = model.decode(CURRENT, reparameterize(mu, logvar, eps_t), train=False)
             return (lstm_carry, x_hat), x_hat
 
         scan = scan_over_time(step, (1, 0, 1), variable_broadcast=["params", "batch_stats"])
@@ -201,7 +202,7 @@ def _encode_stage(model, params, batch_stats, video, subsets, eps, train: bool):
         mu, logvar = m.experts(video, train)
         joint_mu, joint_logvar = subset_posteriors(mu, logvar, subsets)
         kl = jnp.sum(losses.gaussian_kl(joint_mu, joint_logvar, 0.0, 0.0), axis=-1)
-        return lstm.reparameterize(joint_mu, joint_logvar, eps), kl
+        return reparameterize(joint_mu, joint_logvar, eps), kl
 
     return _apply(model, fn, params, batch_stats, train)
 

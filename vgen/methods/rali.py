@@ -50,10 +50,13 @@ import numpy as np
 import optax
 
 from vgen import config_lib, losses, viz
+from vgen.adversarial import adversarial_step
 from vgen.errors import ConfigError
-from vgen.methods.ali import BN_MOMENTUM, adversarial_step, down_widths, maxout, reparameterize
+from vgen.methods.ali import down_widths
 from vgen.metrics import psnr
 from vgen.nn.convlstm import ConvLSTM
+from vgen.nn.maxout import ALI_BN_MOMENTUM, maxout
+from vgen.ops.gaussian import sample_gaussian
 from vgen.train_state import TrainState
 
 LATENTS = ("single", "sequence")
@@ -91,7 +94,7 @@ class Encoder(nn.Module):
             for width in down_widths(self.channels, self.num_down):
                 h = nn.Conv(width, (4, 4), (2, 2), ((1, 1), (1, 1)), use_bias=False,
                             kernel_init=init)(h)  # fmt: skip
-                h = nn.BatchNorm(use_running_average=not train, momentum=BN_MOMENTUM)(h)
+                h = nn.BatchNorm(use_running_average=not train, momentum=ALI_BN_MOMENTUM)(h)
                 h = nn.leaky_relu(h, self.leak)
             return h
 
@@ -147,7 +150,7 @@ class Decoder(nn.Module):
             u = nn.Dense(s * s * f, use_bias=False, kernel_init=init, name="project")(z)
         u = u.reshape(b, t, s, s, f)
         self.sow("intermediates", "lstm_inputs", u)
-        bn = lambda: nn.BatchNorm(use_running_average=not train, momentum=BN_MOMENTUM)
+        bn = lambda: nn.BatchNorm(use_running_average=not train, momentum=ALI_BN_MOMENTUM)
         h = _per_frame(lambda v: nn.leaky_relu(bn()(v), self.leak), u)
         for _ in range(self.lstm_layers):
             h = ConvLSTM(f)(h)
@@ -314,7 +317,7 @@ def encode(
     [B, T, z_dim] ("sequence") or [B, z_dim] ("single")."""
     encoder, _, _ = _networks(config, video.shape[-1])
     mu, log_sigma = encoder.apply(_variables(state, "encoder"), video, train=False)
-    return mu if rng is None else reparameterize(mu, log_sigma, rng)
+    return mu if rng is None else sample_gaussian(mu, 2.0 * log_sigma, rng)
 
 
 def decode(
@@ -350,7 +353,7 @@ def joint_logits_fn(
             train=True,
             mutable=["batch_stats"],
         )
-        z_hat = reparameterize(mu, log_sigma, eps_rng)
+        z_hat = sample_gaussian(mu, 2.0 * log_sigma, eps_rng)
         x_tilde, d_vars = decoder.apply(
             {"params": gen["decoder"], "batch_stats": stats["decoder"]},
             z,

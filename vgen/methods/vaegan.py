@@ -51,9 +51,10 @@ import numpy as np
 import optax
 
 from vgen import config_lib, losses, viz
+from vgen.data.pipeline import random_frames
 from vgen.errors import ConfigError
-from vgen.methods import ali
 from vgen.metrics import psnr
+from vgen.ops.gaussian import sample_gaussian
 from vgen.train_state import TrainState
 
 NETWORKS = ("enc", "dec", "disc")
@@ -191,7 +192,11 @@ def _stages(
     def enc_stage(params):
         (mu, logvar), stats = apply(encoder, "enc", params, x)
         kl = jnp.mean(jnp.sum(losses.gaussian_kl(mu, logvar, 0.0, 0.0), axis=-1))
-        return (ali.reparameterize(mu, 0.5 * logvar, eps_rng), kl), (stats, mu, logvar)
+        return (sample_gaussian(mu, logvar, eps_rng), kl), (
+            stats,
+            mu,
+            logvar,
+        )
 
     def dec_stage(params, z):
         z_p = jax.random.normal(z_rng, z.shape, z.dtype)
@@ -394,7 +399,7 @@ def train_step(
     """One simultaneous encoder, decoder and discriminator update (Algorithm 1) on one random
     frame of each clip of batch["video"] [B, T, H, W, C]."""
     frame_rng, loss_rng = jax.random.split(rng)
-    x = ali._random_frames(batch["video"], frame_rng)
+    x = random_frames(batch["video"], frame_rng)
     grads, metrics, stats = loss_grads(config, state.params, state.batch_stats, x, loss_rng)
     for name in NETWORKS:
         state = state.apply_gradients(name, grads[name])
@@ -426,7 +431,7 @@ def reconstruct(
 ) -> jax.Array:
     """Dec(z), z ~ q(z | x) (z = μ(x) when rng is None): frames [B, H, W, C] -> [B, H, W, C]."""
     mu, logvar = encode(config, state, x)
-    z = mu if rng is None else ali.reparameterize(mu, 0.5 * logvar, rng)
+    z = mu if rng is None else sample_gaussian(mu, logvar, rng)
     return decode(config, state, z, x.shape[-1])
 
 
@@ -455,7 +460,12 @@ def eval_step(
     _, _, disc = networks(config, x.shape[-1])
     mu, logvar = encode(config, state, x)
     x_mean = decode(config, state, mu, x.shape[-1])
-    x_recon = decode(config, state, ali.reparameterize(mu, 0.5 * logvar, rng), x.shape[-1])
+    x_recon = decode(
+        config,
+        state,
+        sample_gaussian(mu, logvar, rng),
+        x.shape[-1],
+    )
     _, features = disc.apply(_variables(state, "disc"), jnp.concatenate([x, x_recon]), False)
     f, b = features[config.model.like_layer], x.shape[0]
     return {
@@ -482,8 +492,8 @@ def write_figures(
     x = jnp.asarray(batch["video"])[:num, 0]
     samples = np.asarray(sample(config, state, {"video": x[:1, None]}, rng, num * num))
     figures = {
-        "samples": ali._image_grid(list(samples.reshape(num, num, *x.shape[1:]))),
-        "reconstructions": ali._image_grid([x, reconstruct(config, state, x, None)]),
+        "samples": viz.image_grid(list(samples.reshape(num, num, *x.shape[1:]))),
+        "reconstructions": viz.image_grid([x, reconstruct(config, state, x, None)]),
     }
     return {
         name: str(viz.write_png(os.path.join(outdir, f"{name}.png"), image))

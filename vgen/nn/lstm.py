@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from vgen.nn.scan import time_unroll
+from vgen.ops.gaussian import reparameterize
 
 Carry = tuple[tuple[jax.Array, jax.Array], ...]  # per layer (cell c, hidden h), each [B, hidden]
 
@@ -20,12 +21,6 @@ def zero_carry(batch: int, hidden: int, layers: int, dtype=jnp.float32) -> Carry
     """The zero state of a `layers`-deep stack of `hidden`-unit cells for `batch` sequences."""
     zeros = jnp.zeros((batch, hidden), dtype)
     return tuple((zeros, zeros) for _ in range(layers))
-
-
-def reparameterize(mu: jax.Array, logvar: jax.Array, eps: jax.Array) -> jax.Array:
-    """z = mu + exp(logvar / 2) * eps with eps ~ N(0, I) drawn by the caller: a sample of
-    N(mu, exp(logvar)) that is differentiable in mu and logvar."""
-    return mu + jnp.exp(0.5 * logvar) * eps
 
 
 class _Stack(nn.Module):

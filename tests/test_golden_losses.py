@@ -1,0 +1,24 @@
+"""A refactor or a speed-up must not change what a model computes: the first train steps of
+every config's `:tiny` variant reproduce the losses pinned in golden_losses.json (recorded
+with `python tests/golden.py` before the change) to float tolerance."""
+
+import json
+
+import numpy as np
+import pytest
+from golden import CASES, PATH, case_id, run_case
+
+with open(PATH) as f:
+    GOLDEN = json.load(f)
+
+
+@pytest.mark.parametrize("name,arg", CASES, ids=[case_id(*c) for c in CASES])
+def test_train_step_losses_are_pinned(name, arg):
+    expected = GOLDEN[case_id(name, arg)]
+    got = run_case(name, arg)
+    assert [sorted(m) for m in got] == [sorted(m) for m in expected]  # the same metrics
+    for step, (g, e) in enumerate(zip(got, expected, strict=True)):
+        for key in e:
+            np.testing.assert_allclose(
+                g[key], e[key], rtol=1e-4, atol=1e-6, err_msg=f"{key}@{step}"
+            )

@@ -1,0 +1,71 @@
+"""Algorithm 1 (thesis ch. 4): a discriminator and its generator networks updated together,
+from one forward pass, each with its own optimiser (ALI, RALI, the 2-D experiment; a GAN is the
+case where the data logits do not depend on the generator)."""
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from vgen import losses
+from vgen.train_state import TrainState
+
+
+class AdversarialGrads(NamedTuple):
+    """What `adversarial_grads` returns: mean losses, gradients, logits and the aux output."""
+
+    d_loss: jax.Array
+    g_loss: jax.Array
+    d_grads: Any
+    g_grads: Any
+    data_logits: jax.Array
+    sample_logits: jax.Array
+    aux: Any
+
+
+def _mean(loss_fn: Callable[[jax.Array, jax.Array], jax.Array]):
+    return lambda data, sample: jnp.mean(loss_fn(data, sample))
+
+
+def adversarial_grads(logits_fn: Callable, gen_params: Any, disc_params: Any) -> AdversarialGrads:
+    """The two gradients of Algorithm 1 from one forward pass (and two backward passes).
+
+    `logits_fn(gen_params, disc_params) -> ((data_logits, sample_logits), aux)` runs the
+    generator networks and D on the encoder pairs (label 1) and the decoder pairs (label 0).
+    `d_grads` is the gradient of the mean discriminator loss w.r.t. `disc_params` only (the
+    generator's outputs held fixed); `g_grads` that of the mean generator loss of Eq. 4.4 w.r.t.
+    `gen_params` only. A GAN is the case where the data logits do not depend on `gen_params`.
+    """
+    (data, sample), pullback, aux = jax.vjp(logits_fn, gen_params, disc_params, has_aux=True)
+    grad = lambda fn: jax.value_and_grad(_mean(fn), argnums=(0, 1))(data, sample)
+    d_loss, d_cotangent = grad(losses.gan_discriminator_loss)
+    g_loss, g_cotangent = grad(losses.ali_generator_loss)
+    return AdversarialGrads(
+        d_loss=d_loss,
+        g_loss=g_loss,
+        d_grads=pullback(d_cotangent)[1],
+        g_grads=pullback(g_cotangent)[0],
+        data_logits=data,
+        sample_logits=sample,
+        aux=aux,
+    )
+
+
+def adversarial_step(state: TrainState, logits_fn: Callable) -> tuple[TrainState, dict]:
+    """Algorithm 1's step for a state {"gen", "disc"} (ALI, RALI): both updates from
+    `adversarial_grads(logits_fn, ...)`, whose aux is (gen batch stats, mean encoder σ)."""
+    out = adversarial_grads(logits_fn, state.params["gen"], state.params["disc"])
+    new_stats, sigma = out.aux
+    state = state.apply_gradients("gen", out.g_grads).apply_gradients("disc", out.d_grads)
+    state = state.replace(step=state.step + 1, batch_stats={"gen": new_stats})
+    metrics = {
+        "d_loss": out.d_loss,
+        "g_loss": out.g_loss,
+        "d_acc_data": jnp.mean(losses.discriminator_accuracy(out.data_logits, True)),
+        "d_acc_samples": jnp.mean(losses.discriminator_accuracy(out.sample_logits, False)),
+        "d_logit_data": jnp.mean(out.data_logits),  # D(x, ẑ): the encoder pushes it down
+        "d_logit_samples": jnp.mean(out.sample_logits),  # D(x̃, z): the decoder pushes it up
+        "encoder_sigma": sigma,
+    }
+    return state, metrics
