@@ -69,3 +69,47 @@ def adversarial_step(state: TrainState, logits_fn: Callable) -> tuple[TrainState
         "encoder_sigma": sigma,
     }
     return state, metrics
+
+
+# ----------------------------------------------------------------------------- three stages
+# VAE-GAN's Algorithm 1 (Larsen et al. 2016) and the MVAE's Method-II: encoder -> decoder ->
+# discriminator, three losses, each network trained only by its own loss.
+
+
+def staged_losses(
+    encode: Callable, decode: Callable, losses_fn: Callable, enc_params, dec_params, disc_params
+) -> tuple[dict[str, jax.Array], tuple[Any, Any, Any]]:
+    """One forward pass through three stages, the definition `staged_grads` differentiates:
+
+      encode(enc_params) -> ((z, side), aux)     z: what the decoder reads; side: encoder
+                                                 outputs the losses read directly (a KL)
+      decode(dec_params, z) -> (x, aux)
+      losses_fn(disc_params, x, side) -> ({"enc", "dec", "disc"}: scalar losses, aux)
+    Returns (losses, (encode's aux, decode's aux, losses_fn's aux))."""
+    (z, side), enc_aux = encode(enc_params)
+    x, dec_aux = decode(dec_params, z)
+    values, loss_aux = losses_fn(disc_params, x, side)
+    return values, (enc_aux, dec_aux, loss_aux)
+
+
+def staged_grads(
+    encode: Callable, decode: Callable, losses_fn: Callable, enc_params, dec_params, disc_params
+) -> tuple[dict[str, Any], dict[str, jax.Array], tuple[Any, Any, Any]]:
+    """grads[n] = ∇_{n's params} staged_losses(...)[0][n] for n = "enc", "dec", "disc" (each
+    network trained only by its own loss, through the stages after it), from one forward pass:
+    each stage's pullback runs with only the cotangents of the loss being differentiated (the
+    losses' three times, the decoder's twice, the encoder's once). Where encoder and decoder are
+    one parameter tree, pass it twice and keep each network's part of grads["enc"] / ["dec"].
+    Returns (grads, losses, auxes as `staged_losses`)."""
+    (z, side), enc_pull, enc_aux = jax.vjp(encode, enc_params, has_aux=True)
+    x, dec_pull, dec_aux = jax.vjp(decode, dec_params, z, has_aux=True)
+    values, loss_pull, loss_aux = jax.vjp(losses_fn, disc_params, x, side, has_aux=True)
+    one_hot = lambda name: {k: jnp.asarray(k == name, v.dtype) for k, v in values.items()}
+    disc_grads, _, _ = loss_pull(one_hot("disc"))
+    _, x_for_enc, side_for_enc = loss_pull(one_hot("enc"))
+    _, x_for_dec, _ = loss_pull(one_hot("dec"))
+    dec_grads, _ = dec_pull(x_for_dec)
+    _, z_for_enc = dec_pull(x_for_enc)
+    (enc_grads,) = enc_pull((z_for_enc, side_for_enc))
+    grads = {"enc": enc_grads, "dec": dec_grads, "disc": disc_grads}
+    return grads, values, (enc_aux, dec_aux, loss_aux)

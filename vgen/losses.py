@@ -1,4 +1,5 @@
-"""Loss functions as pure functions of arrays: GAN losses, reconstruction losses."""
+"""Loss functions as pure functions of arrays: GAN losses, reconstruction losses, the Gaussian
+KL and likelihoods, the product of experts and the subsampled ELBO of the multimodal VAE."""
 
 import jax
 import jax.numpy as jnp
@@ -48,6 +49,23 @@ def gaussian_log_likelihood(x: jax.Array, mean: jax.Array, logvar: jax.Array | f
     return -0.5 * (jnp.log(2.0 * jnp.pi) + logvar + jnp.square(x - mean) * jnp.exp(-logvar))
 
 
+def feature_log_likelihood(
+    features_x: jax.Array, features_recon: jax.Array, batch_ndim: int = 1
+) -> jax.Array:
+    """log N(Dis_l(x) | Dis_l(x̃), I) per example (VAE-GAN's learned similarity metric):
+    features [*batch, ...] (broadcastable) -> [*batch], summed over every axis after the first
+    `batch_ndim`."""
+    ll = gaussian_log_likelihood(features_x, features_recon, 0.0)
+    return jnp.sum(ll, axis=tuple(range(batch_ndim, ll.ndim)))
+
+
+def feature_nll(features_x: jax.Array, features_recon: jax.Array) -> jax.Array:
+    """VAE-GAN's L_like = −log N(Dis_l(x) | Dis_l(x̃), I), summed over feature dims, mean over
+    the batch: features [B, ...] (e.g. a discriminator's [B, h, w, c]) -> scalar. Gradients flow
+    into both arguments; callers route them."""
+    return -jnp.mean(feature_log_likelihood(features_x, features_recon))
+
+
 def ali_generator_loss(data_logits: jax.Array, sample_logits: jax.Array) -> jax.Array:
     """ALI's non-saturating loss of encoder + decoder (thesis Eq. 4.4), per element:
     -log(1 - D(x, G_z(x))) - log D(G_x(z), z), i.e. the discriminator loss with the labels
@@ -78,6 +96,13 @@ def product_of_experts(
     return jnp.sum(weights * jnp.where(mask, mu, 0.0), axis=0), -log_total
 
 
+def subset_posteriors(
+    mu: jax.Array, logvar: jax.Array, subsets: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    """Experts mu, logvar [M, ...] and subsets [S, M] -> each subset's PoE (mu, logvar) [S, ...]."""
+    return jax.vmap(lambda mask: product_of_experts(mu, logvar, mask))(subsets)
+
+
 def elbo_subsets(rng: jax.Array, num_modalities: int, k: int) -> jax.Array:
     """The modality subsets of the subsampled ELBO (Wu & Goodman 2018): bool [1 + M + k, M].
 
@@ -106,3 +131,22 @@ def subsampled_elbo(
     weights = (subsets * jnp.asarray(lambdas)).reshape(s, m, *(1,) * (kl.ndim - 1))
     recon = jnp.sum(jnp.where(weights != 0, weights * log_likelihood, 0.0), axis=(0, 1))
     return recon - beta * jnp.sum(kl, axis=0)
+
+
+def modality_rows(num_modalities: int, num_subsets: int) -> list[list[int]]:
+    """The rows of `elbo_subsets(rng, M, k)` (S = 1 + M + k of them) that may hold each modality,
+    known statically: row 0 (all), row 1 + i (modality i alone) and every drawn row (whether it
+    holds i is known only at run time; `subsampled_elbo` ignores the entries where it does not)."""
+    drawn = list(range(1 + num_modalities, num_subsets))
+    return [[0, 1 + i, *drawn] for i in range(num_modalities)]
+
+
+def scatter_rows(per_modality: list[jax.Array], num_subsets: int) -> jax.Array:
+    """Per-modality values [S_i, ...] on the rows of `modality_rows` -> [S, M, ...], zeros
+    elsewhere: the layout of `subsampled_elbo`'s log_likelihood."""
+    rows = modality_rows(len(per_modality), num_subsets)
+    first = per_modality[0]
+    out = jnp.zeros((num_subsets, len(per_modality), *first.shape[1:]), first.dtype)
+    for i, values in enumerate(per_modality):
+        out = out.at[jnp.array(rows[i]), i].set(values)
+    return out

@@ -35,11 +35,11 @@ import optax
 from vgen import config_lib, losses, schedules, viz
 from vgen.data.pipeline import context_of
 from vgen.errors import ConfigError
-from vgen.methods import vaegan
 from vgen.metrics import psnr
 from vgen.nn import lstm
 from vgen.nn.encoders import ARCHITECTURES, Decoder, Encoder, num_blocks
 from vgen.nn.scan import scan_over_time
+from vgen.nn.vaegan_nets import Discriminator
 from vgen.ops.gaussian import reparameterize
 from vgen.train_state import TrainState
 
@@ -150,7 +150,7 @@ class Discriminators(nn.Module):
 
     def setup(self):
         self.nets = [
-            vaegan.Discriminator(self.channels, self.num_down, self.hidden) for _ in MODALITIES
+            Discriminator(self.channels, self.num_down, self.hidden) for _ in MODALITIES
         ]
 
     def __call__(self, i: int, x: jax.Array, train: bool):
@@ -368,7 +368,7 @@ def _feature_terms(config, disc_params, disc_stats, recons, targets, kl, subsets
         disc_stats = new["batch_stats"]
         f = features[m.like_layer]
         f_fake = f[n:].reshape(fake.shape[0], n, *f.shape[1:])
-        like.append(vaegan.feature_log_likelihood(f[None, :n], f_fake, 2).reshape(fake.shape[:3]))
+        like.append(losses.feature_log_likelihood(f[None, :n], f_fake, 2).reshape(fake.shape[:3]))
         fake_logits = logits[n:].reshape(fake.shape[0], n)
         gen.append(jnp.mean(losses.gan_generator_loss(fake_logits)))
         disc.append(jnp.mean(losses.gan_discriminator_loss(logits[:n], fake_logits)))
