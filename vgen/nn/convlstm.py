@@ -4,7 +4,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from vgen.nn.scan import time_unroll
+from vgen.nn.scan import over_time
 
 Carry = tuple[jax.Array, jax.Array]  # (cell c, hidden h), each [B, H, W, features]
 
@@ -48,14 +48,7 @@ class ConvLSTM(nn.Module):
 
     @nn.compact
     def __call__(self, xs: jax.Array) -> jax.Array:
-        scan = nn.scan(
-            ConvLSTMCell,
-            variable_broadcast="params",
-            split_rngs={"params": False},
-            in_axes=1,
-            out_axes=1,
-            unroll=time_unroll(),
-        )
+        scan = over_time(ConvLSTMCell)
         carry = ConvLSTMCell.zero_carry(xs.shape[:1] + xs.shape[2:4], self.features, xs.dtype)
         _, ys = scan(self.features, self.kernel_size, self.weight_norm, name="cell")(carry, xs)
         return ys

@@ -1,14 +1,15 @@
 """The fully connected LSTMs of SVG (Denton & Fergus 2018): frame predictor, posterior and prior.
 
 Each module is one time step, `(carry, inputs) -> (carry, outputs)`, so that a method can step it
-inside its own scan over time next to other per-step work; `over_time` scans one on its own.
+inside its own scan over time next to other per-step work; `over_time` (vgen.nn.scan) scans one
+on its own.
 """
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from vgen.nn.scan import time_unroll
+from vgen.nn.scan import over_time  # noqa: F401  (re-exported: lstm.over_time(LSTM) scans a cell)
 from vgen.ops.gaussian import reparameterize
 
 Carry = tuple[tuple[jax.Array, jax.Array], ...]  # per layer (cell c, hidden h), each [B, hidden]
@@ -75,18 +76,3 @@ class GaussianLSTM(nn.Module):
         mu = nn.Dense(self.features, kernel_init=SVG_INIT, name="mu")(h)
         logvar = nn.Dense(self.features, kernel_init=SVG_INIT, name="logvar")(h)
         return carry, (reparameterize(mu, logvar, eps), mu, logvar)
-
-
-def over_time(cell: type[nn.Module]) -> type[nn.Module]:
-    """`cell` scanned over axis 1: (carry, xs [B, T, ...], ...) -> (carry, ys [B, T, ...]).
-
-    Parameters are shared across time; the unroll follows `vgen.nn.scan.time_unroll`.
-    """
-    return nn.scan(
-        cell,
-        variable_broadcast="params",
-        split_rngs={"params": False},
-        in_axes=1,
-        out_axes=1,
-        unroll=time_unroll(),
-    )

@@ -1,4 +1,4 @@
-"""How scans over time are compiled, and the scan of a module's per-step function."""
+"""How scans over time are compiled, and the one way a module is scanned over time."""
 
 from typing import Any
 
@@ -16,15 +16,24 @@ def time_unroll() -> int | bool:
     return True if jax.default_backend() == "cpu" else 1
 
 
-def scan_over_time(body, in_axes: tuple, variable_broadcast: Any = "params", **kw):
-    """`body(module, carry, inputs)` scanned over time: the axes of `inputs` are `in_axes`,
-    outputs are stacked on axis 1; parameters are shared across steps (flax `nn.scan`)."""
+def over_time(
+    target, in_axes: Any = 1, out_axes: Any = 1, variable_broadcast: Any = "params", **kw
+):
+    """A module class or a `fn(module, carry, *xs)` scanned over time (flax `nn.scan`): the time
+    axis of the inputs is `in_axes`, of the stacked outputs `out_axes`; parameters (and
+    whatever else `variable_broadcast` names) are shared across steps."""
     return nn.scan(
-        body,
+        target,
         variable_broadcast=variable_broadcast,
         split_rngs={"params": False},
-        in_axes=(in_axes,),
-        out_axes=1,
+        in_axes=in_axes,
+        out_axes=out_axes,
         unroll=time_unroll(),
         **kw,
     )
+
+
+def scan_over_time(body, in_axes: tuple, variable_broadcast: Any = "params", **kw):
+    """`body(module, carry, inputs)` scanned over time: `inputs` is one tuple whose axes are
+    `in_axes`; outputs are stacked on axis 1."""
+    return over_time(body, (in_axes,), 1, variable_broadcast, **kw)
