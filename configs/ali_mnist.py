@@ -15,11 +15,13 @@ from vgen.methods import ali
 def get_config(arg: str | None = None):
     args = config_lib.parse_arg(arg, tiny=False, conditional=False)
     config = ali.default_config()
-    config_lib.set_data(config, "mnist")
-    config.data.mnist_npz = ""
-    config.data.resolution = 32
-    config.data.context_frames = 1
-    config.data.predict_frames = 7  # the loop's sample grids: 7 prior samples per row
+    config_lib.set_data(
+        config,
+        "mnist",
+        resolution=32,
+        context_frames=1,
+        predict_frames=7,  # the loop's sample grids: 7 prior samples per row
+    )
 
     config.model.channels = 32
     config.model.z_dim = 32
@@ -34,18 +36,10 @@ def get_config(arg: str | None = None):
     config.eval.num_samples = 4
 
     if args.tiny:
-        config.data.resolution = 16
-        config.data.predict_frames = 1
-        config.model.channels = 4
-        config.model.z_dim = 4
-        config.model.embed_dim = 4
-        config.train.num_steps = 4
-        config.train.batch_size = 4
-        config.train.log_every = 2
-        config.train.sample_every = 2
-        config.train.checkpoint_every = 2
-        config.eval.num_clips = 4
-        config.eval.num_samples = 2
-        config.eval.batch_size = 2
-        config.eval.sample_chunk = 2
+        config_lib.shrink(
+            config,
+            data=dict(resolution=16, predict_frames=1),
+            model=ali.TINY_MODEL,
+            eval=dict(num_samples=2),
+        )
     return config

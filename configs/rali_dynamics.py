@@ -15,13 +15,16 @@ from vgen.methods import rali
 def get_config(arg: str | None = None):
     args = config_lib.parse_arg(arg, tiny=False, sequence=False)
     config = rali.default_config()
-    config_lib.set_data(config, "dynamics")
-    config.data.resolution = 32
-    config.data.context_frames = 1
-    config.data.predict_frames = 7
-    config.data.train_per_class = 1000
-    config.data.val_per_class = 50
-    config.data.test_per_class = 50
+    config_lib.set_data(
+        config,
+        "dynamics",
+        resolution=32,
+        context_frames=1,
+        predict_frames=7,
+        train_per_class=1000,
+        val_per_class=50,
+        test_per_class=50,
+    )
 
     m = config.model
     m.latent = "sequence" if args.sequence else "single"
@@ -42,24 +45,17 @@ def get_config(arg: str | None = None):
     config.eval.num_samples = 4
 
     if args.tiny:
-        config.data.resolution = 16
-        config.data.predict_frames = 3
-        config.data.train_per_class = 4
-        config.data.val_per_class = 2
-        config.data.test_per_class = 2
-        m.z_dim = 4
-        m.num_frames = 4
-        m.mlp_hidden = 8
-        m.channels = 4
-        m.lstm_size = 4
-        m.lstm_features = 8
-        config.train.num_steps = 4
-        config.train.batch_size = 4
-        config.train.log_every = 2
-        config.train.sample_every = 4  # samples and figures once, at the end
-        config.train.checkpoint_every = 2
-        config.eval.num_clips = 4
-        config.eval.num_samples = 2
-        config.eval.batch_size = 2
-        config.eval.sample_chunk = 2
+        config_lib.shrink(
+            config,
+            data=dict(
+                resolution=16,
+                predict_frames=3,
+                train_per_class=4,
+                val_per_class=2,
+                test_per_class=2,
+            ),
+            model=rali.TINY_MODEL,
+            train=dict(sample_every=4),  # samples and figures once, at the end
+            eval=dict(num_samples=2),
+        )
     return config

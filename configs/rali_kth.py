@@ -19,12 +19,15 @@ from vgen.methods import rali
 def get_config(arg: str | None = None):
     args = config_lib.parse_arg(arg, tiny=False, sequence=False)
     config = rali.default_config()
-    config_lib.set_data(config, "kth")
-    config.data.data_dir = "~/tensorflow_datasets"
-    config.data.resolution = 64
-    config.data.person_split = "svg"  # train persons 1-20, test 21-25
-    config.data.context_frames = 1
-    config.data.predict_frames = 15
+    config_lib.set_data(
+        config,
+        "kth",
+        data_dir="~/tensorflow_datasets",
+        resolution=64,
+        person_split="svg",  # train persons 1-20, test 21-25
+        context_frames=1,
+        predict_frames=15,
+    )
 
     m = config.model
     m.latent = "sequence" if args.sequence else "single"
@@ -45,22 +48,11 @@ def get_config(arg: str | None = None):
     config.eval.num_samples = 10
 
     if args.tiny:
-        config.data.resolution = 16
-        config.data.predict_frames = 3
-        m.z_dim = 4
-        m.num_frames = 4
-        m.mlp_hidden = 8
-        m.channels = 4
-        m.lstm_size = 4
-        m.lstm_features = 8
-        m.lstm_layers = 1
-        config.train.num_steps = 4
-        config.train.batch_size = 2
-        config.train.log_every = 2
-        config.train.sample_every = 2
-        config.train.checkpoint_every = 2
-        config.eval.num_clips = 2
-        config.eval.num_samples = 2
-        config.eval.batch_size = 2
-        config.eval.sample_chunk = 2
+        config_lib.shrink(
+            config,
+            data=dict(resolution=16, predict_frames=3),
+            model=rali.TINY_MODEL,
+            train=dict(batch_size=2),
+            eval=dict(num_clips=2, num_samples=2),
+        )
     return config

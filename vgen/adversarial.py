@@ -53,12 +53,13 @@ def adversarial_grads(logits_fn: Callable, gen_params: Any, disc_params: Any) ->
 
 
 def adversarial_step(state: TrainState, logits_fn: Callable) -> tuple[TrainState, dict]:
-    """Algorithm 1's step for a state {"gen", "disc"} (ALI, RALI): both updates from
-    `adversarial_grads(logits_fn, ...)`, whose aux is (gen batch stats, mean encoder σ)."""
+    """Algorithm 1's step for a state {"gen", "disc"} (ALI, RALI, the 2-D experiment): both
+    updates from `adversarial_grads(logits_fn, ...)`, whose aux is (the generator's new batch
+    stats, {name: scalar} metrics of its own); other batch_stats entries are kept."""
     out = adversarial_grads(logits_fn, state.params["gen"], state.params["disc"])
-    new_stats, sigma = out.aux
+    new_stats, aux_metrics = out.aux
     state = state.apply_gradients("gen", out.g_grads).apply_gradients("disc", out.d_grads)
-    state = state.replace(step=state.step + 1, batch_stats={"gen": new_stats})
+    state = state.replace(step=state.step + 1, batch_stats={**state.batch_stats, "gen": new_stats})
     metrics = {
         "d_loss": out.d_loss,
         "g_loss": out.g_loss,
@@ -66,7 +67,7 @@ def adversarial_step(state: TrainState, logits_fn: Callable) -> tuple[TrainState
         "d_acc_samples": jnp.mean(losses.discriminator_accuracy(out.sample_logits, False)),
         "d_logit_data": jnp.mean(out.data_logits),  # D(x, ẑ): the encoder pushes it down
         "d_logit_samples": jnp.mean(out.sample_logits),  # D(x̃, z): the decoder pushes it up
-        "encoder_sigma": sigma,
+        **aux_metrics,
     }
     return state, metrics
 

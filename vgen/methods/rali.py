@@ -1,21 +1,15 @@
 """RALI: recurrent adversarially learned inference for whole videos (thesis 6.2, Fig. 6.3, 6.4).
 
-ALI (thesis ch. 4, `vgen.methods.ali`) with x a whole clip x_{1:T}. The same game (Eq. 4.1):
-a discriminator D(x, z) tells encoder pairs (x, ẑ ~ q(z | x)) (label 1) from decoder pairs
+ALI's game (thesis ch. 4, Eq. 4.1, `vgen.ali_game`) with x a whole clip x_{1:T}: a
+discriminator D(x, z) tells encoder pairs (x, ẑ ~ q(z | x)) (label 1) from decoder pairs
 (G_x(z), z ~ p(z)) (label 0); encoder and decoder are trained together on the non-saturating
 loss of Eq. 4.4; both updates come from one forward pass in one step (Algorithm 1), each side
 with its own Adam (the thesis gives no RALI settings, so ALI's: lr 1e-4, β1 0.5).
 
-  G_z  per frame: strided 4×4 convs + batch norm + leaky ReLU down to an S×S grid
-       (model.lstm_size); over time: model.lstm_layers ConvLSTMs; heads: a Dense to (μ, log σ)
-  G_x  per step an S×S input map (see the latents below), batch norm + leaky ReLU, ConvLSTMs
-       over time, then per frame stride-2 transposed convs + batch norm + leaky ReLU and a
-       3×3 conv with a sigmoid
-  D    "its design will look closely to the encoder of Figure 6.4 (left) but rather with a
-       single scalar output" (6.2): per frame strided maxout convs (x branch); per step two
-       maxout Dense layers on z_t (z branch), tiled over the S×S grid and concatenated with the
-       frame features; ConvLSTMs over time; the last hidden state, a maxout Dense, one logit
-       per clip. Dropout as in ALI, no batch norm.
+Networks (`vgen.nn.rali_nets`): ALI's frame convolutions per frame around ConvLSTMs over time on
+an S×S grid (model.lstm_size). D "will look closely to the encoder of Figure 6.4 (left) but
+rather with a single scalar output" (6.2): frame features and maxout features of z_t, tiled
+over the grid, through ConvLSTMs, one logit per clip from the last state. Dropout as in ALI.
 
 Latent structures (`model.latent`):
   "sequence"  z_{1:T}, one z_t ~ N(0, I) per frame (Fig. 6.3). The encoder's head reads every
@@ -34,229 +28,73 @@ Latent structures (`model.latent`):
 context frames: it generates whole videos unconditionally) and returns its last `horizon`
 frames, so that frame t of a sample is step t of a generated clip; the generic loop's sample
 grids show the ground truth above (real context, generated frames). With "single" the clip
-cannot be longer than `model.num_frames`. The prediction protocol (PSNR against the true
-continuation) is not meaningful for RALI; its results are the figures of `write_figures`.
+cannot be longer than `model.num_frames`. Its results are reconstruction scores of whole clips
+(`reconstruct`) and the figures of `write_figures`, the default `eval.evaluators`.
 """
 
 import math
 import os
-from collections.abc import Callable
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import ml_collections
-import numpy as np
-import optax
 
-from vgen import config_lib, losses, viz
+from vgen import ali_game, config_lib, viz
 from vgen.adversarial import adversarial_step
-from vgen.errors import ConfigError
-from vgen.methods.ali import down_widths
-from vgen.metrics import psnr
-from vgen.nn.convlstm import ConvLSTM
-from vgen.nn.maxout import ALI_BN_MOMENTUM, maxout
-from vgen.ops.gaussian import sample_gaussian
+from vgen.nn.rali_nets import Decoder, Discriminator, Encoder
 from vgen.train_state import TrainState
 
 LATENTS = ("single", "sequence")
+NO_COND: ali_game.Cond = {}  # RALI is unconditional
 
 
-# ----------------------------------------------------------------------------- networks
+def _clip_fits(config: ml_collections.ConfigDict) -> bool:
+    """With one z, context + horizon (training or evaluation) fit in model.num_frames."""
+    d, horizon = config.data, max(config.data.predict_frames, config.eval.predict_frames)
+    return config.model.latent != "single" or d.context_frames + horizon <= config.model.num_frames
 
 
-def _per_frame(fn: Callable[[jax.Array], jax.Array], x: jax.Array) -> jax.Array:
-    """Applies a frame-wise fn to [B, T, ...] by folding time into the batch."""
-    b, t = x.shape[:2]
-    y = fn(x.reshape(b * t, *x.shape[2:]))
-    return y.reshape(b, t, *y.shape[1:])
+CONFIG_CHECKS: tuple[config_lib.Check, ...] = (
+    config_lib.require_choice("model.latent", LATENTS),
+    config_lib.require_power_of_two("data.resolution", 16),
+    config_lib.require_power_of_two("model.lstm_size", 2),
+    config_lib.require(
+        lambda c: c.model.lstm_size < c.data.resolution,
+        "model.lstm_size must be below data.resolution (the convs halve the frames down to it)",
+    ),
+    config_lib.require_at_least(
+        1,
+        *(f"model.{n}" for n in ("channels", "z_dim", "lstm_features", "lstm_layers")),
+        *(f"model.{n}" for n in ("mlp_hidden", "maxout_pieces", "num_frames")),
+    ),
+    config_lib.require_range(0.0, 1.0, "model.dropout_input", "model.dropout_hidden"),
+    config_lib.require_positive("model.init_std"),
+    config_lib.require(
+        _clip_fits,
+        "model.num_frames fixes the length of RALI's clips with one z (model.latent='single'); "
+        "data.context_frames + data/eval.predict_frames is longer",
+    ),
+)
+
+# The model of every `:tiny` config (configs/rali_*.py).
+TINY_MODEL = dict(
+    z_dim=4, num_frames=4, mlp_hidden=8, channels=4, lstm_size=4, lstm_features=8, lstm_layers=1
+)
 
 
-class Encoder(nn.Module):
-    """G_z: clips [B, T, H, W, C] in [0, 1] -> μ, log σ, each [B, T, z_dim] ("sequence") or
-    [B, z_dim] ("single")."""
-
-    latent: str
-    channels: int
-    num_down: int
-    lstm_features: int
-    lstm_layers: int
-    z_dim: int
-    init_std: float
-    leak: float
-
-    @nn.compact
-    def __call__(self, video: jax.Array, train: bool) -> tuple[jax.Array, jax.Array]:
-        init = nn.initializers.normal(self.init_std)
-
-        def frames(h):
-            h = h * 2.0 - 1.0
-            for width in down_widths(self.channels, self.num_down):
-                h = nn.Conv(width, (4, 4), (2, 2), ((1, 1), (1, 1)), use_bias=False,
-                            kernel_init=init)(h)  # fmt: skip
-                h = nn.BatchNorm(use_running_average=not train, momentum=ALI_BN_MOMENTUM)(h)
-                h = nn.leaky_relu(h, self.leak)
-            return h
-
-        h = _per_frame(frames, video)
-        for _ in range(self.lstm_layers):
-            h = ConvLSTM(self.lstm_features)(h)  # [B, T, S, S, F]
-        if self.latent == "single":
-            h = h[:, -1]  # the last state has read the whole clip
-        h = h.reshape(*h.shape[:-3], -1)
-        mu, log_sigma = jnp.split(nn.Dense(2 * self.z_dim, kernel_init=init)(h), 2, axis=-1)
-        return mu, log_sigma
-
-
-class Decoder(nn.Module):
-    """G_x: latents z [B, T, z_dim] ("sequence") or [B, z_dim] ("single", then `num_frames`
-    steps, <= `max_frames`) -> clips [B, T, H, W, out_channels] in [0, 1].
-
-    Sows the per-step inputs of the first ConvLSTM, [B, T, S, S, F], as
-    intermediates["lstm_inputs"]."""
-
-    latent: str
-    channels: int
-    num_down: int
-    lstm_size: int
-    lstm_features: int
-    lstm_layers: int
-    max_frames: int
-    mlp_hidden: int
-    out_channels: int
-    init_std: float
-    leak: float
-
-    @nn.compact
-    def __call__(self, z: jax.Array, train: bool, num_frames: int | None = None) -> jax.Array:
-        init = nn.initializers.normal(self.init_std)
-        s, f = self.lstm_size, self.lstm_features
-        if self.latent == "single":
-            t = self.max_frames if num_frames is None else num_frames
-            if t > self.max_frames:
-                raise ConfigError(
-                    f"RALI with one z generates at most model.num_frames={self.max_frames} "
-                    f"frames (its MLP reads the time step), asked for {t}"
-                )
-            b = z.shape[0]
-            steps = jnp.broadcast_to(jnp.eye(self.max_frames)[:t], (b, t, self.max_frames))
-            u = jnp.concatenate([jnp.broadcast_to(z[:, None], (b, t, z.shape[-1])), steps], -1)
-            # The MLP from z to each step, the same parameters at every step.
-            u = nn.leaky_relu(nn.Dense(self.mlp_hidden, kernel_init=init, name="mlp_0")(u),
-                              self.leak)  # fmt: skip
-            u = nn.Dense(s * s * f, use_bias=False, kernel_init=init, name="mlp_1")(u)
-        else:
-            b, t = z.shape[:2]
-            u = nn.Dense(s * s * f, use_bias=False, kernel_init=init, name="project")(z)
-        u = u.reshape(b, t, s, s, f)
-        self.sow("intermediates", "lstm_inputs", u)
-        bn = lambda: nn.BatchNorm(use_running_average=not train, momentum=ALI_BN_MOMENTUM)
-        h = _per_frame(lambda v: nn.leaky_relu(bn()(v), self.leak), u)
-        for _ in range(self.lstm_layers):
-            h = ConvLSTM(f)(h)
-
-        def frames(h):
-            for width in reversed(down_widths(self.channels, self.num_down)):
-                h = nn.ConvTranspose(width, (4, 4), (2, 2), "SAME", use_bias=False,
-                                     kernel_init=init)(h)  # fmt: skip
-                h = nn.leaky_relu(bn()(h), self.leak)
-            return jax.nn.sigmoid(nn.Conv(self.out_channels, (3, 3), kernel_init=init)(h))
-
-        return _per_frame(frames, h)
-
-
-class Discriminator(nn.Module):
-    """D: clips [B, T, H, W, C], latents [B, T, z_dim] or [B, z_dim] -> logits [B]."""
-
-    channels: int
-    num_down: int
-    lstm_features: int
-    lstm_layers: int
-    pieces: int
-    init_std: float
-    dropout_input: float
-    dropout_hidden: float
-
-    @nn.compact
-    def __call__(self, video: jax.Array, z: jax.Array, train: bool) -> jax.Array:
-        init = nn.initializers.normal(self.init_std)
-        drop = lambda rate, h: nn.Dropout(rate, deterministic=not train)(h)
-        k, top = self.pieces, self.lstm_features
-        b, t = video.shape[:2]
-
-        def frames(h):
-            h = drop(self.dropout_input, h * 2.0 - 1.0)
-            for i, width in enumerate(down_widths(self.channels, self.num_down)):
-                h = h if i == 0 else drop(self.dropout_hidden, h)
-                h = nn.Conv(width * k, (4, 4), (2, 2), ((1, 1), (1, 1)), kernel_init=init)(h)
-                h = maxout(h, k)
-            return h
-
-        hx = _per_frame(frames, video)  # [B, T, S, S, F]
-        if z.ndim == 2:  # one z per clip: the same z beside every frame
-            z = jnp.broadcast_to(z[:, None], (b, t, z.shape[-1]))
-        hz = maxout(nn.Dense(top * k, kernel_init=init)(drop(self.dropout_input, z)), k)
-        hz = maxout(nn.Dense(top * k, kernel_init=init)(drop(self.dropout_hidden, hz)), k)
-        hz = jnp.broadcast_to(hz[:, :, None, None], (*hx.shape[:4], top))
-        h = drop(self.dropout_hidden, jnp.concatenate([hx, hz], axis=-1))
-        for _ in range(self.lstm_layers):
-            h = ConvLSTM(top)(h)
-        h = h[:, -1].reshape(b, -1)  # the last state has read every (x_t, z_t)
-        h = maxout(nn.Dense(2 * top * k, kernel_init=init)(drop(self.dropout_hidden, h)), k)
-        return nn.Dense(1, kernel_init=init)(drop(self.dropout_hidden, h))[..., 0]
-
-
-# ---------------------------------------------------------------------------- interface
-
-
-def validate_config(config: ml_collections.ConfigDict) -> None:
-    """Raises ConfigError for model settings this method cannot run."""
-    m, d, r = config.model, config.data, config.data.resolution
-    if m.latent not in LATENTS:
-        raise ConfigError(f"model.latent must be one of {LATENTS}, got {m.latent!r}")
-    if r < 8 or r & (r - 1):
-        raise ConfigError(f"data.resolution must be a power of two for RALI, got {r}")
-    s = m.lstm_size
-    if s < 2 or s & (s - 1) or s >= r:
-        raise ConfigError(
-            f"model.lstm_size must be a power of two >= 2 and below data.resolution ({r}), got {s}"
-        )
-    for name in ("channels", "z_dim", "lstm_features", "lstm_layers", "mlp_hidden",
-                 "maxout_pieces", "num_frames"):  # fmt: skip
-        if m[name] < 1:
-            raise ConfigError(f"model.{name} must be >= 1, got {m[name]}")
-    for name in ("dropout_input", "dropout_hidden"):
-        if not 0.0 <= m[name] < 1.0:
-            raise ConfigError(f"model.{name} must be in [0, 1), got {m[name]}")
-    if not m.init_std > 0:
-        raise ConfigError(f"model.init_std must be > 0, got {m.init_std}")
-    if m.latent == "single":
-        horizon = max(d.predict_frames, config.eval.get("predict_frames", 0))
-        if d.context_frames + horizon > m.num_frames:
-            raise ConfigError(
-                f"model.num_frames ({m.num_frames}) fixes the length of RALI's clips with one z; "
-                f"data.context_frames + data/eval.predict_frames = "
-                f"{d.context_frames + horizon} is longer"
-            )
-    for name in ("lr_gen", "lr_disc"):
-        if not config.train[name] > 0:
-            raise ConfigError(f"train.{name} must be > 0, got {config.train[name]}")
-
-
-def _networks(
-    config: ml_collections.ConfigDict, image_channels: int
-) -> tuple[Encoder, Decoder, Discriminator]:
-    """(encoder, decoder, discriminator) for frames with `image_channels` channels."""
+def networks(
+    config: ml_collections.ConfigDict, image_channels: int, num_frames: int | None = None
+) -> ali_game.Networks:
+    """(encoder, decoder, discriminator) for frames with `image_channels` channels; with one z
+    the decoder generates `num_frames` steps (default model.num_frames)."""
     m = config.model
-    num_down = int(math.log2(config.data.resolution // m.lstm_size))
     common = dict(
         channels=m.channels,
-        num_down=num_down,
+        num_down=int(math.log2(config.data.resolution // m.lstm_size)),
         lstm_features=m.lstm_features,
         lstm_layers=m.lstm_layers,
         init_std=m.init_std,
     )
-    encoder = Encoder(latent=m.latent, z_dim=m.z_dim, leak=m.leak, **common)
     decoder = Decoder(
         latent=m.latent,
         lstm_size=m.lstm_size,
@@ -264,15 +102,24 @@ def _networks(
         mlp_hidden=m.mlp_hidden,
         out_channels=image_channels,
         leak=m.leak,
+        num_frames=num_frames,
         **common,
     )
-    disc = Discriminator(
-        pieces=m.maxout_pieces,
-        dropout_input=m.dropout_input,
-        dropout_hidden=m.dropout_hidden,
-        **common,
+    return ali_game.Networks(
+        Encoder(latent=m.latent, z_dim=m.z_dim, leak=m.leak, **common),
+        decoder,
+        Discriminator(
+            pieces=m.maxout_pieces,
+            dropout_input=m.dropout_input,
+            dropout_hidden=m.dropout_hidden,
+            **common,
+        ),
     )
-    return encoder, decoder, disc
+
+
+def _clip_networks(config: ml_collections.ConfigDict, video: jax.Array) -> ali_game.Networks:
+    """The networks for clips like video [B, T, H, W, C]."""
+    return networks(config, video.shape[-1], video.shape[1])
 
 
 def prior_sample(
@@ -285,93 +132,9 @@ def prior_sample(
 
 def init(config: ml_collections.ConfigDict, rng: jax.Array, example_batch: dict) -> TrainState:
     """Initialises encoder, decoder and discriminator for clips like example_batch["video"]."""
-    validate_config(config)
     video = jnp.asarray(example_batch["video"])
-    b, t = video.shape[:2]
-    encoder, decoder, disc = _networks(config, video.shape[-1])
-    e_rng, d_rng, disc_rng = jax.random.split(rng, 3)
-    z = jnp.zeros(prior_sample(config, e_rng, b, t).shape)
-    e_vars = encoder.init(e_rng, video, train=False)
-    d_vars = decoder.init(d_rng, z, train=False, num_frames=t)
-    disc_vars = disc.init(disc_rng, video, z, train=False)
-    tr = config.train
-    adam = lambda lr: optax.adam(lr, b1=tr.adam_b1, b2=tr.adam_b2)
-    return TrainState.create(
-        params={
-            "gen": {"encoder": e_vars["params"], "decoder": d_vars["params"]},
-            "disc": disc_vars["params"],
-        },
-        tx={"gen": adam(tr.lr_gen), "disc": adam(tr.lr_disc)},
-        batch_stats={"gen": {"encoder": e_vars["batch_stats"], "decoder": d_vars["batch_stats"]}},
-    )
-
-
-def _variables(state: TrainState, name: str) -> dict:
-    return {"params": state.params["gen"][name], "batch_stats": state.batch_stats["gen"][name]}
-
-
-def encode(
-    config: ml_collections.ConfigDict, state: TrainState, video: jax.Array, rng: jax.Array | None
-) -> jax.Array:
-    """ẑ ~ q(z | x_{1:T}) for clips [B, T, H, W, C] (the mean μ(x) when rng is None):
-    [B, T, z_dim] ("sequence") or [B, z_dim] ("single")."""
-    encoder, _, _ = _networks(config, video.shape[-1])
-    mu, log_sigma = encoder.apply(_variables(state, "encoder"), video, train=False)
-    return mu if rng is None else sample_gaussian(mu, 2.0 * log_sigma, rng)
-
-
-def decode(
-    config: ml_collections.ConfigDict,
-    state: TrainState,
-    z: jax.Array,
-    channels: int,
-    num_frames: int | None = None,
-) -> jax.Array:
-    """x̃ = G_x(z) (inference mode): [B, T, H, W, channels], T = z.shape[1] ("sequence") or
-    `num_frames` (default model.num_frames; "single")."""
-    _, decoder, _ = _networks(config, channels)
-    return decoder.apply(_variables(state, "decoder"), z, train=False, num_frames=num_frames)
-
-
-def joint_logits_fn(
-    config: ml_collections.ConfigDict, stats: dict, video: jax.Array, z: jax.Array, rng: jax.Array
-) -> Callable:
-    """The forward pass of a training step, for `ali.adversarial_grads`.
-
-    Clips video [B, T, H, W, C], prior samples z (`prior_sample`), the generator's batch stats
-    {"encoder", "decoder"}. Returns logits_fn(gen_params, disc_params) ->
-    ((D(x, ẑ) [B], D(G_x(z), z) [B]), (new batch stats, mean encoder σ)), networks in training
-    mode (batch statistics, dropout from `rng`)."""
-    encoder, decoder, disc = _networks(config, video.shape[-1])
-    eps_rng, drop_rng = jax.random.split(rng)
-    b, t = video.shape[:2]
-
-    def logits_fn(gen, disc_params):
-        (mu, log_sigma), e_vars = encoder.apply(
-            {"params": gen["encoder"], "batch_stats": stats["encoder"]},
-            video,
-            train=True,
-            mutable=["batch_stats"],
-        )
-        z_hat = sample_gaussian(mu, 2.0 * log_sigma, eps_rng)
-        x_tilde, d_vars = decoder.apply(
-            {"params": gen["decoder"], "batch_stats": stats["decoder"]},
-            z,
-            train=True,
-            num_frames=t,
-            mutable=["batch_stats"],
-        )
-        logits = disc.apply(
-            {"params": disc_params},
-            jnp.concatenate([video, x_tilde]),
-            jnp.concatenate([z_hat, z]),
-            train=True,
-            rngs={"dropout": drop_rng},
-        )
-        new_stats = {"encoder": e_vars["batch_stats"], "decoder": d_vars["batch_stats"]}
-        return (logits[:b], logits[b:]), (new_stats, jnp.mean(jnp.exp(log_sigma)))
-
-    return logits_fn
+    z = jnp.zeros(prior_sample(config, rng, *video.shape[:2]).shape)
+    return ali_game.init(config, _clip_networks(config, video), rng, video, z, NO_COND)
 
 
 def train_step(
@@ -382,36 +145,18 @@ def train_step(
     video = batch["video"]
     z_rng, net_rng = jax.random.split(rng)
     z = prior_sample(config, z_rng, *video.shape[:2])
-    logits_fn = joint_logits_fn(config, state.batch_stats["gen"], video, z, net_rng)
+    nets, stats = _clip_networks(config, video), state.batch_stats["gen"]
+    logits_fn = ali_game.joint_logits_fn(nets, stats, video, z, *jax.random.split(net_rng), NO_COND)
     return adversarial_step(state, logits_fn)
 
 
 def reconstruct(
-    config: ml_collections.ConfigDict, state: TrainState, video: jax.Array, rng: jax.Array | None
-) -> jax.Array:
-    """x̂ = G_x(ẑ), ẑ ~ q(z | x) (μ(x) when rng is None): clips [B, T, H, W, C] -> same shape."""
-    z = encode(config, state, video, rng)
-    return decode(config, state, z, video.shape[-1], video.shape[1])
-
-
-def interpolate(
-    config: ml_collections.ConfigDict,
-    state: TrainState,
-    video_a: jax.Array,
-    video_b: jax.Array,
-    steps: int,
-    rng: jax.Array | None = None,
-) -> jax.Array:
-    """Decodings of z_a + s (z_b - z_a), s = 0 .. 1 in `steps` steps, where z_a, z_b are the
-    codes of clips video_a, video_b [B, T, H, W, C] (sampled with `rng`, else the means; for
-    "sequence" the whole z_{1:T} is interpolated): [B, steps, T, H, W, C]."""
-    rngs = (None, None) if rng is None else tuple(jax.random.split(rng))
-    z_a, z_b = encode(config, state, video_a, rngs[0]), encode(config, state, video_b, rngs[1])
-    s = jnp.linspace(0.0, 1.0, steps).reshape(1, steps, *([1] * (z_a.ndim - 1)))
-    z = (z_a[:, None] + s * (z_b - z_a)[:, None]).reshape(-1, *z_a.shape[1:])
-    b, t = video_a.shape[:2]
-    clips = decode(config, state, z, video_a.shape[-1], t)
-    return clips.reshape(b, steps, *clips.shape[1:])
+    config: ml_collections.ConfigDict, state: TrainState, batch: dict, rng: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    """The contract's reconstruction: the clips x = batch["video"] and G_x(ẑ), ẑ ~ q(z | x)
+    sampled with rng, both [B, T, H, W, C]."""
+    video = batch["video"]
+    return video, ali_game.autoencode(_clip_networks(config, video), state, video, rng, NO_COND)
 
 
 def sample(
@@ -426,34 +171,17 @@ def sample(
     B, c and the shapes."""
     b, c = context["video"].shape[:2]
     z = prior_sample(config, rng, b, c + horizon)
-    return decode(config, state, z, context["video"].shape[-1], c + horizon)[:, c:]
+    nets = networks(config, context["video"].shape[-1], c + horizon)
+    return ali_game.decode(nets, state, z, NO_COND)[:, c:]
 
 
 def eval_step(
     config: ml_collections.ConfigDict, state: TrainState, batch: dict, rng: jax.Array
 ) -> dict[str, jax.Array]:
-    """Validation metrics on whole clips: the losses and accuracies of D on encoder and decoder
-    pairs (no dropout) and the reconstruction error of G_x(G_z(x))."""
+    """Validation metrics on whole clips (`ali_game.eval_metrics`): D's losses and accuracies
+    on encoder and decoder pairs (no dropout), the reconstruction error of G_x(G_z(x))."""
     video = batch["video"]
-    _, _, disc = _networks(config, video.shape[-1])
-    e_rng, z_rng = jax.random.split(rng)
-    z_hat = encode(config, state, video, e_rng)
-    z = prior_sample(config, z_rng, *video.shape[:2])
-    x_hat = decode(config, state, z_hat, video.shape[-1], video.shape[1])
-    x_tilde = decode(config, state, z, video.shape[-1], video.shape[1])
-    d = lambda xx, zz: disc.apply({"params": state.params["disc"]}, xx, zz, train=False)
-    data_logits, sample_logits = d(video, z_hat), d(x_tilde, z)
-    return {
-        "d_loss_val": jnp.mean(losses.gan_discriminator_loss(data_logits, sample_logits)),
-        "g_loss_val": jnp.mean(losses.ali_generator_loss(data_logits, sample_logits)),
-        "d_acc_val_data": jnp.mean(losses.discriminator_accuracy(data_logits, True)),
-        "d_acc_val_samples": jnp.mean(losses.discriminator_accuracy(sample_logits, False)),
-        "recon_mse_val": jnp.mean(losses.squared_error(x_hat, video)),
-        "psnr_val_recon": jnp.mean(psnr(x_hat, video)),
-    }
-
-
-# ----------------------------------------------------------------------------- figures
+    return ali_game.eval_metrics(_clip_networks(config, video), state, video, rng, NO_COND)
 
 
 def write_figures(
@@ -475,22 +203,18 @@ def write_figures(
     Returns {name: path} with names "samples", "samples_gif", ...
     """
     video = jnp.asarray(batch["video"])[:num]
-    n, t, c = video.shape[0], video.shape[1], video.shape[-1]
+    nets = _clip_networks(config, video)
     s_rng, r_rng, i_rng = jax.random.split(rng, 3)
-    samples = decode(config, state, prior_sample(config, s_rng, num, t), c, t)
-    recon = reconstruct(config, state, video, r_rng)
-    half = n // 2
-    x_a, x_b = video[:half], video[half : 2 * half]
-    inter = np.asarray(interpolate(config, state, x_a, x_b, steps, i_rng))
-    x_a, x_b = np.asarray(x_a), np.asarray(x_b)
+    prior = prior_sample(config, s_rng, num, video.shape[1])
+    samples = ali_game.decode(nets, state, prior, NO_COND)
+    recon = ali_game.autoencode(nets, state, video, r_rng, NO_COND)
+    x_a, inter, x_b = ali_game.interpolation_figure_rows(nets, state, video, steps, i_rng, NO_COND)
     inter_rows = [x_a, *(inter[:, i] for i in range(steps)), x_b]  # rows: interpolation steps
     figures = {
         "samples": (viz.video_grid([samples]), viz.filmstrip([samples])),
         "reconstructions": (viz.video_grid([video, recon]), viz.filmstrip([video, recon])),
         "interpolations": (
-            viz.video_grid(
-                [np.concatenate([x_a[i : i + 1], inter[i], x_b[i : i + 1]]) for i in range(half)]
-            ),  # fmt: skip
+            viz.video_grid(ali_game.with_ends(x_a, inter, x_b)),
             viz.filmstrip(inter_rows),
         ),
     }
@@ -525,10 +249,8 @@ def default_config() -> ml_collections.ConfigDict:
             dropout_hidden=0.5,  # ... and before every later layer
         )
     )
-    t = config.train
-    t.batch_size = 32
-    t.lr_gen = 1e-4
-    t.lr_disc = 1e-4
-    t.adam_b1 = 0.5
-    t.adam_b2 = 0.999
+    config.train.batch_size = 32
+    for name in ("gen", "disc"):  # ALI's Adam: lr 1e-4, β1 0.5
+        config.optim[name] = config_lib.optimizer("adam", 1e-4, b1=0.5, b2=0.999)
+    config.eval.evaluators = ("reconstruction", "figures")
     return config
