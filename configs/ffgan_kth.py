@@ -13,13 +13,16 @@ from vgen.methods import ffgan
 def get_config(arg: str | None = None):
     args = config_lib.parse_arg(arg, tiny=False, **{"64": False})
     config = ffgan.default_config()
-    config_lib.set_data(config, "kth")
-    config.data.data_dir = "~/tensorflow_datasets"
-    config.data.resolution = 64 if args["64"] else 120
-    config.data.person_split = "svg"  # train persons 1-20, test 21-25 ("mcnet": 1-16 / 17-25)
-    # Thesis Fig. 6.9: two real frames, then closed loop for 5 frames, then free running.
-    config.data.context_frames = 2
-    config.data.predict_frames = 10
+    config_lib.set_data(
+        config,
+        "kth",
+        data_dir="~/tensorflow_datasets",
+        resolution=64 if args["64"] else 120,
+        person_split="svg",  # train persons 1-20, test 21-25 ("mcnet": 1-16 / 17-25)
+        # Thesis Fig. 6.9: two real frames, then closed loop for 5 frames, then free running.
+        context_frames=2,
+        predict_frames=10,
+    )
     config.train.closed_loop_frames = 5
 
     config.model.channels = 64
@@ -37,11 +40,10 @@ def get_config(arg: str | None = None):
     config.eval.num_samples = 100
 
     if args.tiny:
-        config.data.resolution = 16
-        config.data.predict_frames = 3
-        config.model.channels = 4
-        config.model.fixel_channels = 8
-        config.model.disc_channels = 4
-        config.train.num_steps = 4
-        config.train.batch_size = 2
+        config_lib.shrink(
+            config,
+            data=dict(resolution=16, predict_frames=3),
+            model=ffgan.TINY_MODEL,
+            train=dict(batch_size=2),
+        )
     return config

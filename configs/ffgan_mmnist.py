@@ -14,13 +14,15 @@ from vgen.methods import ffgan
 def get_config(arg: str | None = None):
     args = config_lib.parse_arg(arg, tiny=False, stochastic=False)
     config = ffgan.default_config()
-    config_lib.set_data(config, "moving_mnist")
-    config.data.stochastic = args.stochastic
-    config.data.num_digits = 2
-    config.data.mnist_npz = ""
-    config.data.resolution = 64
-    config.data.context_frames = 5
-    config.data.predict_frames = 10
+    config_lib.set_data(
+        config,
+        "moving_mnist",
+        stochastic=args.stochastic,
+        num_digits=2,
+        resolution=64,
+        context_frames=5,
+        predict_frames=10,
+    )
     config.train.closed_loop_frames = 3
 
     config.model.channels = 32
@@ -38,23 +40,18 @@ def get_config(arg: str | None = None):
     config.eval.num_samples = 100
 
     if args.tiny:
-        config.data.num_digits = 1
-        config.data.resolution = 32
-        config.data.context_frames = 2
-        config.data.predict_frames = 3
-        config.train.closed_loop_frames = 2
-        config.model.channels = 4
-        config.model.fixel_channels = 8
-        config.model.disc_channels = 4
-        config.model.disc = "convlstm"
-        config.model.z_dim = 4
-        config.train.num_steps = 3
-        config.train.batch_size = 2
-        config.train.checkpoint_every = 3
-        config.train.log_every = 3
-        config.train.sample_every = 3
-        config.eval.num_clips = 2
-        config.eval.num_samples = 2
-        config.eval.batch_size = 2
-        config.eval.sample_chunk = 2
+        config_lib.shrink(
+            config,
+            data=dict(num_digits=1, resolution=32, context_frames=2, predict_frames=3),
+            model=dict(ffgan.TINY_MODEL, disc="convlstm", z_dim=4),
+            train=dict(
+                closed_loop_frames=2,
+                num_steps=3,
+                batch_size=2,
+                checkpoint_every=3,
+                log_every=3,
+                sample_every=3,
+            ),
+            eval=dict(num_clips=2, num_samples=2),
+        )
     return config

@@ -3,7 +3,7 @@
 import jax
 import jax.numpy as jnp
 
-from vgen.methods.ffgan import eval_step, init, sample, validate_config  # noqa: F401
+from vgen.methods.ffgan import CONFIG_CHECKS, default_config, eval_step, init, sample  # noqa: F401
 from vgen.methods.ffgan import train_step as _train_step
 
 POISON_STEP = 3

@@ -10,9 +10,11 @@ import optax
 import pytest
 from helpers import load_config
 
+from vgen import config_lib
 from vgen.data import make_source
 from vgen.errors import ConfigError
 from vgen.methods import ffgan
+from vgen.train_state import TrainState
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +92,7 @@ def test_discriminator_is_causal(config, variant):
     _, disc = ffgan._networks(config)
     video = video_batch(config)["video"]
     params = disc.init(jax.random.key(0), video)["params"]
-    state = ffgan.TrainState.create({"disc": params}, {"disc": optax.identity()})
+    state = TrainState.create({"disc": params}, {"disc": optax.identity()})
     logits = disc.apply({"params": state.params["disc"]}, video)
     chex.assert_shape(logits, video.shape[:2])
     edited = disc.apply({"params": state.params["disc"]}, video.at[:, -1].set(0.0))
@@ -98,9 +100,10 @@ def test_discriminator_is_causal(config, variant):
     assert float(jnp.abs(logits[:, -1] - edited[:, -1]).max()) > 1e-6
 
 
-def train_fixed_batch(config, steps: int, **train_overrides):
+def train_fixed_batch(config, steps: int, lr_gen: float, lr_disc: float, **train_overrides):
     """Trains on one fixed batch of Dynamics clips; returns the metrics of every step."""
     config = config.copy_and_resolve_references()
+    config.optim.gen.lr, config.optim.disc.lr = lr_gen, lr_disc
     config.train.update(train_overrides)
     batch = make_source(config).train_batch(jax.random.key(3), 4)  # predictable motion
     state = ffgan.init(config, jax.random.key(0), batch)
@@ -138,5 +141,10 @@ def test_bad_model_settings_raise(config):
     for field, value in [("kappa", 4), ("flow_downsample", 3), ("disc", "mlp")]:
         bad = config.copy_and_resolve_references()
         bad.model[field] = value
-        with pytest.raises(ConfigError, match=field if field != "disc" else "model.disc"):
-            ffgan.validate_config(bad)
+        with pytest.raises(ConfigError, match=f"model.{field}"):
+            config_lib.validate(bad, ffgan)
+    bad = config.copy_and_resolve_references()
+    bad.data.resolution = 20  # a 5×5 flow grid, which E2 cannot halve
+    with pytest.raises(ConfigError, match="data.resolution must be divisible"):
+        config_lib.validate(bad, ffgan)
+    config_lib.validate(config, ffgan)

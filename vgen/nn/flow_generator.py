@@ -1,0 +1,140 @@
+"""The feature-flow generator of FF-GAN (thesis ch. 6.3, Eq. 6.2), one step:
+x̃_t = D2(F[E1(x_{t-1}), D1(z_t, E2(E1(x_{t-1})))])
+  E1: strided CNN + ConvLSTM -> fixels at the flow resolution (resolution / 2^num_down)
+  E2: one more strided conv on the fixels, to condition the flow field
+  D1: z_t and E2 features -> upsample -> ConvLSTM -> κ² flow logits per fixel -> softmax
+  F : the going-out feature flow operator (vgen.ops.feature_flow)
+  D2: upsampling CNN to pixels, plus a past-frame mask that can copy pixels of x_{t-1}
+Batch norm throughout (6.3.3).
+"""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from vgen.nn.convlstm import ConvLSTMCell
+from vgen.nn.scan import over_time
+from vgen.ops.feature_flow import feature_flow
+
+
+class Down(nn.Module):
+    """Strided 4×4 conv halving H and W, batch norm, leaky ReLU."""
+
+    features: int
+    train: bool
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        x = nn.Conv(self.features, (4, 4), strides=(2, 2), padding=((1, 1), (1, 1)))(x)
+        x = nn.BatchNorm(use_running_average=not self.train, momentum=0.9)(x)
+        return nn.leaky_relu(x, 0.2)
+
+
+class Up(nn.Module):
+    """Nearest-neighbour ×2 upsampling, 3×3 conv, batch norm, ReLU (no checkerboard artefacts)."""
+
+    features: int
+    train: bool
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        b, h, w, c = x.shape
+        x = jax.image.resize(x, (b, 2 * h, 2 * w, c), "nearest")
+        x = nn.Conv(self.features, (3, 3), padding="SAME")(x)
+        x = nn.BatchNorm(use_running_average=not self.train, momentum=0.9)(x)
+        return nn.relu(x)
+
+
+class FFGenCell(nn.Module):
+    """One generator step: carry (E1 state, D1 state, last generated frame) -> next frame."""
+
+    channels: int
+    fixel_channels: int
+    num_down: int
+    kappa: int
+    train: bool
+    mask_bias: float = 0.0
+
+    @nn.compact
+    def __call__(self, carry, inputs):
+        """inputs: real x_{t-1} [B, H, W, C], use_real [] bool, z_t [B, z_dim]."""
+        e1_state, d1_state, generated_prev = carry
+        real_prev, use_real, z = inputs
+        x_prev = jnp.where(use_real, real_prev, generated_prev)
+
+        h = x_prev * 2.0 - 1.0
+        for i in range(self.num_down):
+            h = Down(self.channels * 2**i, self.train)(h)
+        e1_state, fixels = ConvLSTMCell(self.fixel_channels, name="E1_h")(e1_state, h)
+
+        e2 = Down(self.fixel_channels, self.train, name="E2")(fixels)
+        zc = max(self.fixel_channels // 4, 1)
+        zg = nn.Dense(e2.shape[1] * e2.shape[2] * zc, name="z_proj")(z)
+        d = jnp.concatenate([zg.reshape(*e2.shape[:3], zc), e2], axis=-1)
+        d = Up(self.fixel_channels, self.train, name="D1_up")(d)
+        d1_state, d = ConvLSTMCell(self.fixel_channels, name="D1_h")(d1_state, d)
+        flow = jax.nn.softmax(nn.Conv(self.kappa**2, (3, 3), name="flow_logits")(d), axis=-1)
+
+        y = feature_flow(fixels, flow)
+        for i in reversed(range(self.num_down)):
+            y = Up(self.channels * 2**i, self.train)(y)
+        pixels = nn.Conv(x_prev.shape[-1], (3, 3), padding="SAME", name="to_pixels")(y)
+        mask_logit = nn.Conv(
+            1,
+            (3, 3),
+            padding="SAME",
+            bias_init=nn.initializers.constant(self.mask_bias),
+            name="past_frame_mask",
+        )(y)
+        mask = jax.nn.sigmoid(mask_logit)
+        x_pred = mask * x_prev + (1.0 - mask) * jax.nn.sigmoid(pixels)
+        return (e1_state, d1_state, x_pred), (x_pred, mask, flow)
+
+
+class FFGenerator(nn.Module):
+    """Runs FFGenCell over time with `nn.scan`; teacher forcing is the per-step `use_real` mask."""
+
+    channels: int
+    fixel_channels: int
+    num_down: int
+    kappa: int
+    mask_bias: float = 0.0
+
+    @nn.compact
+    def __call__(self, video: jax.Array, use_real: jax.Array, z: jax.Array, train: bool):
+        """video [B, T, H, W, C] (frames where use_real is False are ignored), use_real [T-1] bool,
+        z [B, T-1, z_dim] -> predictions of frames 1..T-1 [B, T-1, H, W, C] and intermediates."""
+        b, _, h, w, _ = video.shape
+        grid = (b, h // 2**self.num_down, w // 2**self.num_down)
+        carry = (
+            ConvLSTMCell.zero_carry(grid, self.fixel_channels),
+            ConvLSTMCell.zero_carry(grid, self.fixel_channels),
+            jnp.zeros_like(video[:, 0]),
+        )
+        args = (
+            self.channels,
+            self.fixel_channels,
+            self.num_down,
+            self.kappa,
+            train,
+            self.mask_bias,
+        )
+        time_major = (jnp.swapaxes(video[:, :-1], 0, 1), use_real, jnp.swapaxes(z, 0, 1))
+        if self.is_initializing():
+            # A scan cannot create its carried batch statistics (the carry's structure would
+            # change), so init runs the plain cell once; params and stats have the same tree.
+            step = jax.tree.map(lambda x: x[0], time_major)
+            _, out = FFGenCell(*args, name="cell")(carry, step)
+            preds, masks, flows = jax.tree.map(lambda x: jnp.repeat(x[None], len(use_real), 0), out)
+        else:
+            # Training updates the running statistics step by step; inference only reads them.
+            cell = over_time(
+                FFGenCell,
+                in_axes=0,
+                out_axes=0,
+                variable_broadcast="params" if train else ["params", "batch_stats"],
+                variable_carry="batch_stats" if train else (),
+            )(*args, name="cell")
+            _, (preds, masks, flows) = cell(carry, time_major)
+        swap = lambda a: jnp.swapaxes(a, 0, 1)
+        return swap(preds), {"mask": swap(masks), "flow": swap(flows)}
