@@ -19,6 +19,14 @@ TINY = "--config=configs/quickstart.py:tiny"
         ([TINY, "--config.model.kappa=4"], "model.kappa must be odd"),
         (["--config=configs/quickstart.py:tny"], "unknown config variant 'tny'; known: tiny"),
         (
+            [TINY, "--config.eval.evaluators=('nope',)"],
+            "unknown eval.evaluators ['nope']; known: prediction, reconstruction, figures",
+        ),
+        (
+            [TINY, "--config.eval.evaluators=('prediction', 'reconstruction')"],
+            "'reconstruction', which needs the method hook reconstruct, but method 'ffgan'",
+        ),
+        (
             ["--config=configs/mvae2_dynamics.py:tiny", "--config.model.like_layer=9"],
             "model.like_layer must index a discriminator conv layer",
         ),
@@ -43,6 +51,18 @@ def test_eval_without_checkpoint(tmp_path):
     proc = vgen_main(TINY, f"--workdir={tmp_path}", "--mode=eval")
     assert proc.returncode == 2
     assert "no checkpoint in" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_eval_batch_not_divisible_by_devices(tmp_path):
+    proc = vgen_main(
+        TINY,
+        f"--workdir={tmp_path}",
+        "--mode=eval",
+        XLA_FLAGS="--xla_force_host_platform_device_count=4",
+    )
+    assert proc.returncode == 2
+    assert "eval.batch_size (2) must be divisible by the number of devices (4)" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 

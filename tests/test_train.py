@@ -1,13 +1,38 @@
 """End to end on the tiny quickstart: train, resume, eval, sample; through the real command line."""
 
+import io
 import json
+import math
 import os
 
+import numpy as np
 import pytest
 from helpers import vgen_main
 from PIL import Image
+from tensorboard.backend.event_processing import event_accumulator
+from tensorboard.util import tensor_util
 
 CONFIG = "--config=configs/quickstart.py:tiny"
+
+
+def read_events(directory: str) -> dict[str, dict[str, dict[int, object]]]:
+    """The TensorBoard summaries of `directory`'s event files: {plugin ("scalars", "images"):
+    {tag: {step: value}}}; a scalar as a float, an image as a uint8 array [H, W, 3]."""
+    acc = event_accumulator.EventAccumulator(
+        directory, size_guidance={event_accumulator.TENSORS: 0}
+    )
+    acc.Reload()
+    out: dict[str, dict[str, dict[int, object]]] = {}
+    for tag in acc.Tags()["tensors"]:
+        plugin = acc.SummaryMetadata(tag).plugin_data.plugin_name
+        for event in acc.Tensors(tag):
+            value = tensor_util.make_ndarray(event.tensor_proto)
+            if plugin == "images":  # [width, height, PNG bytes]
+                value = np.asarray(Image.open(io.BytesIO(value[2])).convert("RGB"))
+            else:
+                value = float(value)
+            out.setdefault(plugin, {}).setdefault(tag, {})[event.step] = value
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +50,23 @@ def test_train_writes_checkpoints_samples_config_and_events(run_dir):
     assert {"step_0000002.gif", "step_0000004.gif", "step_0000004.png"} <= set(samples)
     with open(os.path.join(run_dir, "config.json")) as f:
         assert json.load(f)["method"] == "ffgan"
-    assert any(name.startswith("events.out.tfevents") for name in os.listdir(run_dir))
+
+
+def test_train_writes_scalars_and_sample_images_to_tensorboard(run_dir):
+    events = read_events(run_dir)
+    assert set(events) == {"scalars", "images"}
+    scalars = events["scalars"]
+    # Train metrics and the validation metrics of eval_step, every log_every=2 steps.
+    for tag in ("g_loss", "d_loss", "l2", "d_acc_val_data", "psnr_val_samples"):
+        assert sorted(scalars[tag]) == [2, 4], tag
+        assert all(math.isfinite(v) for v in scalars[tag].values()), tag
+    assert "steps_per_sec" in scalars  # clu's progress report
+    # The sample filmstrip, every sample_every=2 steps, with the pixels of the PNG file.
+    assert set(events["images"]) == {"samples"}
+    images = events["images"]["samples"]
+    assert sorted(images) == [2, 4]
+    strip = np.asarray(Image.open(os.path.join(run_dir, "samples", "step_0000004.png")))
+    np.testing.assert_array_equal(images[4], strip[..., :3])
 
 
 def test_rerun_resumes_and_overrides_apply(run_dir):
@@ -43,6 +84,10 @@ def test_eval_writes_results_json(run_dir):
     assert proc.returncode == 0, proc.stderr[-3000:]
     with open(os.path.join(run_dir, "eval", "results.json")) as f:
         results = json.load(f)
+    # The prediction evaluator's layout, unchanged by the evaluator registry.
+    assert list(results) == ["step", "num_clips", "num_samples", "seconds", "psnr", "ssim"]
+    for metric in ("psnr", "ssim"):
+        assert list(results[metric]) == ["best", "mean", "copy_last"]
     assert results["num_clips"] == 4 and results["num_samples"] == 3
     assert results["step"] >= 4
     for metric in ("psnr", "ssim"):
@@ -55,7 +100,13 @@ def test_eval_writes_results_json(run_dir):
     assert results["seconds"] > 0
     names = os.listdir(os.path.join(run_dir, "eval"))
     assert {"psnr.png", "ssim.png", "samples.gif", "samples.png"} <= set(names)
-    assert any(n.startswith("events.out.tfevents") for n in names)  # curves in TensorBoard
+    # The same curves in TensorBoard, indexed by predicted frame.
+    scalars = read_events(os.path.join(run_dir, "eval"))["scalars"]
+    for metric in ("psnr", "ssim"):
+        for kind in ("best", "mean", "copy_last"):
+            curve = scalars[f"{metric}_{kind}"]
+            assert sorted(curve) == [1, 2, 3]
+            np.testing.assert_allclose([curve[t] for t in (1, 2, 3)], results[metric][kind])
     # Rows of the grid: ground truth, best sample, 3 random samples.
     grid = Image.open(os.path.join(run_dir, "eval", "samples.gif"))
     assert grid.height == 1 + 5 * (16 + 1)  # 16-pixel frames, 1-pixel padding

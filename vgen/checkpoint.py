@@ -21,6 +21,11 @@ def all_finite(tree: Any) -> bool:
     return bool(jax.device_get(jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))))
 
 
+def _target(x: Any) -> jax.ShapeDtypeStruct:
+    """The restore target of one leaf: its shape, dtype and sharding."""
+    return x if isinstance(x, jax.ShapeDtypeStruct) else ocp.utils.to_shape_dtype_struct(x)
+
+
 class Checkpointer:
     """Saves and restores a TrainState's arrays under `<workdir>/checkpoints`."""
 
@@ -46,12 +51,14 @@ class Checkpointer:
         return self.manager.save(step, args=ocp.args.StandardSave(state.checkpoint_items()))
 
     def restore(self, state: TrainState, step: int | None = None) -> TrainState:
-        """Returns `state` with the arrays of checkpoint `step` (default: latest), keeping each
-        array's sharding. Raises CheckpointError when there is none or it does not fit."""
+        """Returns `state` with the arrays of checkpoint `step` (default: latest), each with the
+        sharding of its target leaf. `state` may be abstract (jax.ShapeDtypeStruct leaves with
+        shardings, from `jax.eval_shape`). Raises CheckpointError when there is no checkpoint
+        or it does not fit."""
         step = self.latest_step() if step is None else step
         if step is None:
             raise CheckpointError(f"no checkpoint in {self.directory}")
-        target = jax.tree.map(ocp.utils.to_shape_dtype_struct, state.checkpoint_items())
+        target = jax.tree.map(_target, state.checkpoint_items())
         try:
             items = self.manager.restore(step, args=ocp.args.StandardRestore(target))
         except (ValueError, KeyError, TypeError) as e:

@@ -73,3 +73,26 @@ def shard_batch(batch: dict[str, Any], mesh: Mesh) -> dict[str, jax.Array]:
     return jax.tree.map(
         lambda x: jax.make_array_from_process_local_data(sharding, np.asarray(x)), batch
     )
+
+
+def place_clips(clips: dict[str, Any], mesh: Mesh) -> dict[str, jax.Array]:
+    """Places clips that every host holds in full (evaluation clips [B, ...]) as global arrays:
+    sharded over "data" when the device count divides B, else replicated (a ragged last chunk),
+    so every clip's values are the same on any number of devices."""
+    spec = batch_sharded(mesh) if clips["video"].shape[0] % mesh.size == 0 else replicated(mesh)
+
+    def place(x: Any) -> jax.Array:
+        x = np.asarray(x)
+        return jax.make_array_from_callback(x.shape, spec, lambda index: x[index])
+
+    return jax.tree.map(place, clips)
+
+
+def to_host(x: jax.Array) -> np.ndarray:
+    """The whole of a global array as NumPy on this host (gathered from the other hosts when
+    some of its shards live there)."""
+    if isinstance(x, jax.Array) and not x.is_fully_addressable:
+        from jax.experimental import multihost_utils
+
+        return np.asarray(multihost_utils.process_allgather(x, tiled=True))
+    return np.asarray(x)

@@ -1,7 +1,8 @@
 """The one generic training loop: data -> jitted step -> metrics, samples, checkpoints.
 
-It knows no model: `config.method` names a module of vgen.methods with the interface
-init / train_step / eval_step / sample, and `config.data.name` names a data source.
+It knows no model: `config.method` names a module of vgen.methods with the `Method` contract
+(vgen/methods/__init__.py), and `config.data.name` names a data source. `setup` validates the
+config once, for training and for evaluation.
 """
 
 import functools
@@ -16,7 +17,7 @@ import numpy as np
 from absl import logging
 from clu import metric_writers, metrics, periodic_actions
 
-from vgen import config_lib, sharding, viz
+from vgen import config_lib, evaluators, sharding, viz
 from vgen.checkpoint import Checkpointer, all_finite
 from vgen.data import make_source
 from vgen.data.pipeline import context_of, prefetch
@@ -27,11 +28,11 @@ NUM_SAMPLE_CLIPS = 8  # clips shown in the periodic sample grids
 
 
 def setup(config: ml_collections.ConfigDict):
-    """Validates the config and returns the method module and the data source."""
-    config_lib.validate(config)
-    method = get_method(config.method)
-    if hasattr(method, "validate_config"):
-        method.validate_config(config)
+    """Validates the config (once: common, method and evaluator checks) and returns the method
+    module and the data source."""
+    method = get_method(config.get("method", ""))
+    config_lib.validate(config, method)
+    evaluators.check_hooks(config, method)
     return method, make_source(config)
 
 
@@ -62,6 +63,18 @@ def create_train_state(config, method, source, mesh, rng: jax.Array):
     example = source.train_batch(jax.random.key(0), 1)
     init = functools.partial(method.init, config)
     return jax.jit(init, out_shardings=sharding.replicated(mesh))(rng, example)
+
+
+def abstract_state(config, method, source, mesh):
+    """The state's shapes and dtypes (jax.ShapeDtypeStruct leaves, replicated over the mesh),
+    from `jax.eval_shape` of `init`: a restore target that runs no initialisation."""
+    example = source.train_batch(jax.random.key(0), 1)
+    spec = lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype)
+    shapes = jax.eval_shape(
+        functools.partial(method.init, config), init_key(config.seed), jax.tree.map(spec, example)
+    )
+    repl = sharding.replicated(mesh)
+    return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=repl), shapes)
 
 
 def sample_grids(
@@ -126,10 +139,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Any:
     init_rng = init_key(config.seed)
 
     # --- state and checkpoint
-    state = create_train_state(config, method, source, mesh, init_rng)
     ckpt = Checkpointer(workdir, keep=t.keep_checkpoints)
-    if ckpt.latest_step() is not None:
-        state = ckpt.restore(state)
+    if ckpt.latest_step() is None:
+        state = create_train_state(config, method, source, mesh, init_rng)
+    else:
+        state = ckpt.restore(abstract_state(config, method, source, mesh))
         logging.info("Resumed from checkpoint at step %d.", ckpt.latest_step())
     start = int(jax.device_get(state.step))
 
@@ -211,14 +225,19 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Any:
     return state
 
 
-def restore_for_inference(config: ml_collections.ConfigDict, workdir: str):
-    """(method, source, state) of the latest checkpoint in `workdir`, on one device."""
-    method, source = setup(config)
-    mesh = sharding.make_mesh()
-    state = create_train_state(config, method, source, mesh, init_key(config.seed))
+def restore(config: ml_collections.ConfigDict, method, source, workdir: str, mesh) -> Any:
+    """The state of the latest checkpoint in `workdir`, replicated over `mesh` (restored into
+    the abstract state, so nothing is initialised)."""
     ckpt = Checkpointer(workdir, keep=config.train.keep_checkpoints)
     try:
-        state = ckpt.restore(state)
+        return ckpt.restore(abstract_state(config, method, source, mesh))
     finally:
         ckpt.close()
-    return method, source, jax.device_put(state, jax.devices()[0])
+
+
+def restore_for_inference(config: ml_collections.ConfigDict, workdir: str, mesh=None):
+    """(method, source, state) of the latest checkpoint in `workdir`, after `setup`; the state
+    is replicated over `mesh` (default: all devices)."""
+    method, source = setup(config)
+    mesh = sharding.make_mesh() if mesh is None else mesh
+    return method, source, restore(config, method, source, workdir, mesh)

@@ -12,6 +12,7 @@ clips ``N``: missing cells are left blank (``pad_value``).
 
 - :func:`video_grid`: an animated grid ``[T, H_grid, W_grid, 3]`` -- clips as
   columns, row kinds as rows, time as the animation (for GIFs / TensorBoard video).
+- :func:`image_grid`, :func:`pairs_figure`: rows of images (or of clips) as one image.
 - :func:`filmstrip`: a static paper-style figure ``[H_img, W_img, 3]`` -- time along
   x; for each clip, one strip per row kind (ground truth above samples).
 - :func:`write_gif`, :func:`write_png`: atomic file writers.
@@ -29,7 +30,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-__all__ = ["filmstrip", "plot_curves", "to_uint8", "video_grid", "write_gif", "write_png"]
+__all__ = [
+    "filmstrip",
+    "image_grid",
+    "pairs_figure",
+    "plot_curves",
+    "to_uint8",
+    "video_grid",
+    "write_gif",
+    "write_png",
+]
 
 PathLike = str | os.PathLike[str]
 
@@ -133,6 +143,14 @@ def video_grid(rows: Sequence[np.ndarray], pad: int = 1, pad_value: float = 1.0)
 def image_grid(rows: Sequence[np.ndarray]) -> np.ndarray:
     """Rows of images [N, H, W, C] -> one uint8 image [H', W', 3] (row r, column n)."""
     return video_grid([np.asarray(r)[:, None] for r in rows])[0]
+
+
+def pairs_figure(rows: Sequence[np.ndarray]) -> np.ndarray:
+    """Rows of clips [N, T, H, W, C] of one kind each (e.g. targets, reconstructions) as one
+    uint8 image [H', W', 3]: a grid of frames when T == 1 (row r, column n), else a filmstrip."""
+    if all(np.shape(r)[1] == 1 for r in rows):
+        return image_grid([np.asarray(r)[:, 0] for r in rows])
+    return filmstrip(rows)
 
 
 def filmstrip(
