@@ -132,6 +132,17 @@ def test_filmstrip_bad_args_raise():
 # -------------------------------------------------------------------------------- writers
 
 
+def test_pairs_figure_is_an_image_grid_for_frames_and_a_filmstrip_for_clips():
+    targets, recons = _clips(3, 1, 8, 10, 1), _clips(3, 1, 8, 10, 1, seed=1)
+    np.testing.assert_array_equal(
+        viz.pairs_figure([targets, recons]), viz.image_grid([targets[:, 0], recons[:, 0]])
+    )
+    targets, recons = _clips(3, 4, 8, 10, 3), _clips(3, 4, 8, 10, 3, seed=1)
+    np.testing.assert_array_equal(
+        viz.pairs_figure([targets, recons]), viz.filmstrip([targets, recons])
+    )
+
+
 def test_write_gif_roundtrip(tmp_path):
     t, h, w = 6, 12, 16
     video = (np.random.default_rng(0).random((t, h, w, 3)) * 255).astype(np.uint8)
