@@ -5,15 +5,13 @@ README's 64×64 KTH command (train_svg_fp.py). Everything else is configs/svg_lp
     --config=configs/svg_fp_kth.py:tiny    # test-sized
 """
 
-import importlib.util
 import os
 
-_spec = importlib.util.spec_from_file_location(
-    "svg_lp_kth", os.path.join(os.path.dirname(os.path.abspath(__file__)), "svg_lp_kth.py")
-)
-_lp = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_lp)
+from vgen import config_lib
 
 
 def get_config(arg: str | None = None):
-    return _lp.get_config(arg, prior="fixed")
+    here = os.path.dirname(os.path.abspath(__file__))
+    config = config_lib.load_config_file(os.path.join(here, "svg_lp_kth.py"), arg)
+    config.model.prior = "fixed"
+    return config

@@ -24,11 +24,14 @@ EPOCHS = 300
 def get_config(arg: str | None = None):
     args = config_lib.parse_arg(arg, tiny=False)
     config = svg.default_config()
-    config_lib.set_data(config, "bair")
-    config.data.data_dir = "~/tensorflow_datasets"
-    config.data.resolution = 64
-    config.data.context_frames = 2
-    config.data.predict_frames = 10
+    config_lib.set_data(
+        config,
+        "bair",
+        data_dir="~/tensorflow_datasets",
+        resolution=64,
+        context_frames=2,
+        predict_frames=10,
+    )
 
     config.model.prior = "learned"
     config.model.arch = "vgg"
@@ -38,7 +41,7 @@ def get_config(arg: str | None = None):
     config.model.rnn_size = 256
     config.model.cond_dim = 7
 
-    config.train.lr = 2e-3
+    config.optim.model.lr = 2e-3
     config.train.beta = 1e-4
     config.train.batch_size = 100
     config.train.steps_per_epoch = 600
@@ -60,22 +63,11 @@ def get_config(arg: str | None = None):
     config.eval.num_samples = 100
 
     if args.tiny:  # BAIR frames are 64×64 only
-        config.data.predict_frames = 3
-        config.eval.predict_frames = 3
-        config.model.channels = 4
-        config.model.g_dim = 8
-        config.model.z_dim = 2
-        config.model.rnn_size = 8
-        config.train.num_steps = 4
-        config.train.batch_size = 2
-        config.train.steps_per_epoch = 1
-        config.train.tf_start = 1
-        config.train.tf_decay = 0.5
-        config.train.checkpoint_every = 2
-        config.train.log_every = 2
-        config.train.sample_every = 2
-        config.eval.num_clips = 2
-        config.eval.num_samples = 2
-        config.eval.batch_size = 2
-        config.eval.sample_chunk = 2
+        config_lib.shrink(
+            config,
+            data=dict(predict_frames=3),
+            model=svg.TINY_MODEL,
+            train=dict(batch_size=2, steps_per_epoch=1, tf_start=1, tf_decay=0.5),
+            eval=dict(predict_frames=3, num_clips=2, num_samples=2),
+        )
     return config

@@ -15,23 +15,26 @@ from vgen import config_lib
 from vgen.methods import svg
 
 
-def get_config(arg: str | None = None, prior: str = "learned"):
+def get_config(arg: str | None = None):
     args = config_lib.parse_arg(arg, tiny=False)
     config = svg.default_config()
-    config_lib.set_data(config, "kth")
-    config.data.data_dir = "~/tensorflow_datasets"
-    config.data.resolution = 64
-    config.data.context_frames = 10
-    config.data.predict_frames = 10  # training length (SVG n_future)
+    config_lib.set_data(
+        config,
+        "kth",
+        data_dir="~/tensorflow_datasets",
+        resolution=64,
+        context_frames=10,
+        predict_frames=10,  # training length (SVG n_future)
+    )
 
-    config.model.prior = prior
+    config.model.prior = "learned"
     config.model.arch = "vgg"
     config.model.channels = 64
     config.model.g_dim = 128
     config.model.z_dim = 24
     config.model.rnn_size = 256
 
-    config.train.lr = 8e-4
+    config.optim.model.lr = 8e-4
     config.train.beta = 1e-6
     config.train.batch_size = 100
     config.train.steps_per_epoch = 600
@@ -47,22 +50,11 @@ def get_config(arg: str | None = None, prior: str = "learned"):
     config.eval.num_samples = 100
 
     if args.tiny:
-        config.data.resolution = 16
-        config.data.context_frames = 2
-        config.data.predict_frames = 3
-        config.eval.predict_frames = 3
-        config.model.channels = 4
-        config.model.g_dim = 8
-        config.model.z_dim = 2
-        config.model.rnn_size = 8
-        config.train.num_steps = 4
-        config.train.batch_size = 2
-        config.train.steps_per_epoch = 1
-        config.train.checkpoint_every = 2
-        config.train.log_every = 2
-        config.train.sample_every = 2
-        config.eval.num_clips = 2
-        config.eval.num_samples = 2
-        config.eval.batch_size = 2
-        config.eval.sample_chunk = 2
+        config_lib.shrink(
+            config,
+            data=dict(resolution=16, context_frames=2, predict_frames=3),
+            model=svg.TINY_MODEL,
+            train=dict(batch_size=2, steps_per_epoch=1),
+            eval=dict(predict_frames=3, num_clips=2, num_samples=2),
+        )
     return config

@@ -16,12 +16,15 @@ from vgen.methods import svg
 def get_config(arg: str | None = None):
     args = config_lib.parse_arg(arg, tiny=False)
     config = svg.default_config()
-    config_lib.set_data(config, "moving_mnist")
-    config.data.stochastic = True  # bounces in a random direction (Denton & Fergus)
-    config.data.num_digits = 2
-    config.data.resolution = 64
-    config.data.context_frames = 5
-    config.data.predict_frames = 10
+    config_lib.set_data(
+        config,
+        "moving_mnist",
+        stochastic=True,  # bounces in a random direction (Denton & Fergus)
+        num_digits=2,
+        resolution=64,
+        context_frames=5,
+        predict_frames=10,
+    )
 
     config.model.prior = "learned"
     config.model.arch = "dcgan"
@@ -30,7 +33,7 @@ def get_config(arg: str | None = None):
     config.model.z_dim = 10
     config.model.rnn_size = 256
 
-    config.train.lr = 2e-3
+    config.optim.model.lr = 2e-3
     config.train.beta = 1e-4
     config.train.batch_size = 100
     config.train.steps_per_epoch = 600
@@ -45,22 +48,11 @@ def get_config(arg: str | None = None):
     config.eval.num_samples = 100
 
     if args.tiny:
-        config.data.resolution = 32  # must exceed the 28×28 digits
-        config.data.context_frames = 2
-        config.data.predict_frames = 3
-        config.eval.predict_frames = 3
-        config.model.channels = 4
-        config.model.g_dim = 8
-        config.model.z_dim = 2
-        config.model.rnn_size = 8
-        config.train.num_steps = 4
-        config.train.batch_size = 2
-        config.train.steps_per_epoch = 1
-        config.train.checkpoint_every = 2
-        config.train.log_every = 2
-        config.train.sample_every = 2
-        config.eval.num_clips = 2
-        config.eval.num_samples = 2
-        config.eval.batch_size = 2
-        config.eval.sample_chunk = 2
+        config_lib.shrink(
+            config,
+            data=dict(resolution=32, context_frames=2, predict_frames=3),  # > 28×28 digits
+            model=svg.TINY_MODEL,
+            train=dict(batch_size=2, steps_per_epoch=1),
+            eval=dict(predict_frames=3, num_clips=2, num_samples=2),
+        )
     return config

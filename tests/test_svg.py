@@ -116,12 +116,18 @@ def test_svg_shapes_and_sampling(config, prior, cond_dim, arch):
     batch = dynamics_batch(cfg)
     state = init(cfg, batch)
     assert ("prior" in state.params["model"]["parts"]) == (prior == "learned")
-    reconstruct = jax.jit(functools.partial(svg.reconstruct, cfg))
+    reconstruct = jax.jit(functools.partial(svg.posterior_prediction, cfg))
     preds, dists = reconstruct(state, batch, jax.random.key(1))
     b, t, *frame = batch["video"].shape
     chex.assert_shape(preds, (b, t - 1, *frame))
     assert float(preds.min()) > 0.0 and float(preds.max()) < 1.0  # sigmoid decoder
     chex.assert_shape(list(dists.values()), (b, t - 1, cfg.model.z_dim))
+    # The contract's hook: frames 1..T-1 and the same posterior predictions.
+    target, recon = jax.jit(functools.partial(svg.reconstruct, cfg))(
+        state, batch, jax.random.key(1)
+    )
+    chex.assert_trees_all_equal(target, batch["video"][:, 1:])
+    chex.assert_trees_all_close(recon, preds, atol=1e-6)
     if prior == "fixed":
         assert float(jnp.abs(dists["mu_p"]).max() + jnp.abs(dists["logvar_p"]).max()) == 0.0
 
@@ -229,7 +235,7 @@ def test_bad_settings_raise(config):
         bad = config.copy_and_resolve_references()
         bad[section][field] = value
         with pytest.raises(ConfigError, match=f"{section}.{field}"):
-            svg.validate_config(bad)
+            config_lib.validate(bad, svg)
 
 
 @pytest.mark.parametrize(
@@ -238,8 +244,7 @@ def test_bad_settings_raise(config):
 @pytest.mark.parametrize("arg", [None, "tiny"])
 def test_configs_are_valid(name, arg):
     cfg = load_config(name, arg)
-    config_lib.validate(cfg)
-    svg.validate_config(cfg)
+    config_lib.validate(cfg, svg)
     assert cfg.method == "svg"
 
 

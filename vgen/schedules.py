@@ -4,7 +4,12 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from vgen.errors import ConfigError
+from vgen.config_lib import (
+    Check,
+    require,
+    require_at_least,
+    require_choice,
+)
 
 KL_SCHEDULES = ("constant", "monotonic", "cyclical")
 
@@ -93,18 +98,41 @@ def beta(train: ml_collections.ConfigDict, step: jax.Array) -> jax.Array:
     return train.beta * factor
 
 
+def teacher_forcing(train: ml_collections.ConfigDict, step: jax.Array) -> jax.Array:
+    """The teacher forcing ratio at `step` of the schedule in train.tf_init, tf_start, tf_decay,
+    tf_lower_bound and steps_per_epoch (see `teacher_forcing_ratio`)."""
+    return teacher_forcing_ratio(
+        step,
+        init=train.tf_init,
+        start=train.tf_start,
+        decay=train.tf_decay,
+        lower_bound=train.tf_lower_bound,
+        steps_per_epoch=train.steps_per_epoch,
+    )
+
+
+def always_teacher_forced(train: ml_collections.ConfigDict) -> bool:
+    """Whether `teacher_forcing` is 1 throughout: a static property of the config."""
+    return train.tf_init >= 1.0 and (train.tf_decay == 0 or train.tf_lower_bound >= 1.0)
+
+
+# The checks of the fields `beta` and `teacher_forcing` read (part of a method's CONFIG_CHECKS).
+BETA_CHECKS: tuple[Check, ...] = (
+    require_at_least(0, "train.beta"),
+    require_choice("train.kl_schedule", KL_SCHEDULES),
+    require_at_least(1, "train.kl_cycles", "train.steps_per_epoch"),
+    require(lambda c: 0 < c.train.kl_ratio <= 1, "train.kl_ratio must be in (0, 1]"),
+)
+TEACHER_FORCING_CHECKS: tuple[Check, ...] = (
+    require(lambda c: 0 <= c.train.tf_init <= 1, "train.tf_init must be in [0, 1]"),
+    require(lambda c: 0 <= c.train.tf_lower_bound <= 1, "train.tf_lower_bound must be in [0, 1]"),
+    require_at_least(0, "train.tf_decay", "train.tf_start"),
+)
+
+
 def validate_beta(train: ml_collections.ConfigDict) -> None:
-    """Raises ConfigError for KL weight settings `beta` cannot use."""
-    if not train.beta >= 0:
-        raise ConfigError(f"train.beta must be >= 0, got {train.beta}")
-    if train.kl_schedule not in KL_SCHEDULES:
-        raise ConfigError(
-            f"train.kl_schedule must be one of {KL_SCHEDULES}, got {train.kl_schedule!r}"
-        )
-    if train.kl_cycles < 1 or not 0 < train.kl_ratio <= 1:
-        raise ConfigError(
-            f"train.kl_cycles must be >= 1 and train.kl_ratio in (0, 1], "
-            f"got {train.kl_cycles} and {train.kl_ratio}"
-        )
-    if train.steps_per_epoch < 1:
-        raise ConfigError(f"train.steps_per_epoch must be >= 1, got {train.steps_per_epoch}")
+    """Raises ConfigError for KL weight settings `beta` cannot use (BETA_CHECKS on `train`; for
+    callers not yet on CONFIG_CHECKS)."""
+    config = ml_collections.ConfigDict({"train": train})
+    for check in BETA_CHECKS:
+        check(config)
