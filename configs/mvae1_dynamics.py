@@ -16,13 +16,16 @@ def get_config(arg: str | None = None):
     args = config_lib.parse_arg(arg, tiny=False)
     config = mvae.default_config()
     config.seed = 0
-    config_lib.set_data(config, "dynamics")
-    config.data.resolution = 32
-    config.data.context_frames = 2
-    config.data.predict_frames = 6
-    config.data.train_per_class = 500
-    config.data.val_per_class = 50
-    config.data.test_per_class = 50
+    config_lib.set_data(
+        config,
+        "dynamics",
+        resolution=32,
+        context_frames=2,
+        predict_frames=6,
+        train_per_class=500,
+        val_per_class=50,
+        test_per_class=50,
+    )
 
     config.model.arch = "dcgan"
     config.model.channels = 16
@@ -44,23 +47,16 @@ def get_config(arg: str | None = None):
     config.eval.num_samples = 100
 
     if args.tiny:
-        config.data.resolution = 16
-        config.data.predict_frames = 3
-        config.data.train_per_class = 8
-        config.data.val_per_class = 2
-        config.data.test_per_class = 2
-        config.model.channels = 4
-        config.model.g_dim = 8
-        config.model.z_dim = 2
-        config.model.rnn_size = 8
-        config.train.num_steps = 4
-        config.train.batch_size = 4
-        config.train.steps_per_epoch = 1
-        config.train.checkpoint_every = 2
-        config.train.log_every = 2
-        config.train.sample_every = 2
-        config.eval.num_clips = 4
-        config.eval.num_samples = 3
-        config.eval.batch_size = 2
-        config.eval.sample_chunk = 2
+        config_lib.shrink(
+            config,
+            data=dict(
+                resolution=16,
+                predict_frames=3,
+                train_per_class=8,
+                val_per_class=2,
+                test_per_class=2,
+            ),
+            model=dict(channels=4, g_dim=8, z_dim=2, rnn_size=8),
+            train=dict(steps_per_epoch=1),
+        )
     return config

@@ -16,11 +16,9 @@ from vgen.methods import mvae
 def get_config(arg: str | None = None):
     args = config_lib.parse_arg(arg, tiny=False)
     config = mvae.default_config()
-    config_lib.set_data(config, "moving_mnist")
-    config.data.num_digits = 2
-    config.data.resolution = 64
-    config.data.context_frames = 5
-    config.data.predict_frames = 10
+    config_lib.set_data(
+        config, "moving_mnist", num_digits=2, resolution=64, context_frames=5, predict_frames=10
+    )
 
     config.model.arch = "dcgan"
     config.model.channels = 64
@@ -40,22 +38,12 @@ def get_config(arg: str | None = None):
     config.eval.num_samples = 100
 
     if args.tiny:
-        config.data.resolution = 32  # must exceed the 28×28 digits
-        config.data.context_frames = 2
-        config.data.predict_frames = 3
-        config.eval.predict_frames = 3
-        config.model.channels = 4
-        config.model.g_dim = 8
-        config.model.z_dim = 2
-        config.model.rnn_size = 8
-        config.train.num_steps = 4
-        config.train.batch_size = 2
-        config.train.steps_per_epoch = 1
-        config.train.checkpoint_every = 2
-        config.train.log_every = 2
-        config.train.sample_every = 2
-        config.eval.num_clips = 2
-        config.eval.num_samples = 2
-        config.eval.batch_size = 2
-        config.eval.sample_chunk = 2
+        config_lib.shrink(
+            config,
+            # resolution 32: must exceed the 28×28 digits
+            data=dict(resolution=32, context_frames=2, predict_frames=3),
+            model=dict(channels=4, g_dim=8, z_dim=2, rnn_size=8),
+            train=dict(batch_size=2, steps_per_epoch=1),
+            eval=dict(predict_frames=3, num_clips=2, num_samples=2),
+        )
     return config

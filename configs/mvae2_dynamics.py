@@ -20,9 +20,7 @@ def get_config(arg: str | None = None):
     config.model.disc_channels = 8
     config.model.disc_hidden = 128
     config.train.beta = 1.0
-    if config_lib.parse_arg(arg, tiny=False).tiny:
-        config.model.disc_channels = 2
-        config.model.disc_num_down = 2
-        config.model.disc_hidden = 4
-        config.model.like_layer = 2
+    if config_lib.parse_arg(arg, tiny=False).tiny:  # on top of the Method-I file's :tiny
+        tiny_disc = dict(disc_channels=2, disc_num_down=2, disc_hidden=4, like_layer=2)
+        config_lib.update(config.model, "model", tiny_disc)
     return config

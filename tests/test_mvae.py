@@ -11,8 +11,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from helpers import load_config, vgen_main
+from PIL import Image
 
-from vgen import train
+from vgen import adversarial, config_lib, train
 from vgen.data import make_source
 from vgen.errors import ConfigError
 from vgen.methods import mvae
@@ -88,7 +89,7 @@ def test_prediction_reads_only_the_previous_frame_expert(config, state, batch):
 
 def test_a_few_steps_lower_the_loss(config, batch):
     config = config.copy_and_resolve_references()
-    config.train.lr = 3e-3
+    config.optim.model.lr = 3e-3
     state = jax.jit(functools.partial(mvae.init, config))(train.init_key(0), batch)
     step = jax.jit(functools.partial(mvae.train_step, config))
     losses = []
@@ -105,7 +106,7 @@ def test_moving_mnist_tiny_configs_train(name):
     """A few steps of the slides' setting (:tiny) on a fixed batch: Method-I's ELBO loss and
     Method-II's discriminator loss fall."""
     config = load_config(name, "tiny")
-    config.train.lr, config.train.disc_lr = 3e-3, 1e-2
+    config.optim.model.lr, config.optim.disc.lr = 3e-3, 1e-2
     batch = make_source(config).train_batch(jax.random.key(0), 2)
     state = jax.jit(functools.partial(mvae.init, config))(train.init_key(0), batch)
     step = jax.jit(functools.partial(mvae.train_step, config))
@@ -135,20 +136,22 @@ def config2():
 def test_method2_routes_each_loss_to_its_own_networks(config2, batch):
     """Encoders and LSTMs get the gradient of the ELBO (feature likelihood + β KL), decoders that
     of γ × likelihood + the GAN loss, discriminators that of their classifier loss: each equals
-    jax.grad of its own loss, and differs from the other losses' gradients."""
+    jax.grad of its own loss (`adversarial.staged_losses`, the definition), and differs from the
+    other losses' gradients."""
     state = jax.jit(functools.partial(mvae.init, config2))(train.init_key(0), batch)
     video = batch["video"]
-    subsets, eps = mvae._draws(config2, jax.random.key(1), video)
-    args = (state.batch_stats, video, subsets, eps, 0.5)
-    grads, values, _, _ = mvae.method2_grads(config2, state.params, *args)
+    subsets, eps = mvae._draws(config2, jax.random.key(1), video, 0)
+    fns = mvae.method2_stages(config2, state.batch_stats, video, subsets, eps, 0.5)
+    model, disc = state.params["model"], state.params["disc"]
+    grads, values, _ = adversarial.staged_grads(*fns, model, model, disc)
 
     def own(loss_name):
-        return jax.grad(lambda p: mvae.feature_losses(config2, p, *args)[0][loss_name])(
-            state.params
-        )
+        loss = lambda p: adversarial.staged_losses(*fns, p["model"], p["model"], p["disc"])[0]
+        return jax.grad(lambda p: loss(p)[loss_name])(state.params)
 
     enc, dec, disc = own("enc"), own("dec"), own("disc")
-    for name, g in grads["model"].items():
+    for name in model:
+        g = (grads["dec"] if mvae.is_decoder(name) else grads["enc"])[name]
         want = dec if mvae.is_decoder(name) else enc
         chex.assert_trees_all_close(g, want["model"][name], rtol=1e-5, atol=1e-8)
         other = enc if mvae.is_decoder(name) else dec
@@ -160,7 +163,7 @@ def test_method2_routes_each_loss_to_its_own_networks(config2, batch):
 
 def test_method2_steps_train_the_discriminators(config2, batch):
     config2 = config2.copy_and_resolve_references()
-    config2.train.disc_lr = 1e-2
+    config2.optim.disc.lr = 1e-2
     state = jax.jit(functools.partial(mvae.init, config2))(train.init_key(0), batch)
     assert sorted(state.params) == ["disc", "model"]
     step = jax.jit(functools.partial(mvae.train_step, config2))
@@ -171,23 +174,87 @@ def test_method2_steps_train_the_discriminators(config2, batch):
     assert np.all(np.isfinite(d_losses)) and d_losses[-1] < d_losses[0], d_losses
 
 
+def _png(path) -> np.ndarray:
+    with Image.open(path) as img:
+        return np.asarray(img.convert("RGB"), np.float32) / 255.0
+
+
+def _cells(image: np.ndarray, size: int, rows: int, cols: int, group_pad: int = 4):
+    """The frames of a viz.filmstrip image ([clips, rows per clip, cols, size, size, 3]), from
+    its layout: 1-pixel padding, `group_pad` more between clips."""
+    clips = (image.shape[0] - 1 + group_pad) // (rows * (size + 1) + group_pad)
+    out = np.zeros((clips, rows, cols, size, size, 3), np.float32)
+    for n in range(clips):
+        for r in range(rows):
+            for k in range(cols):
+                top = 1 + n * (rows * (size + 1) + group_pad) + r * (size + 1)
+                left = 1 + k * (size + 1)
+                out[n, r, k] = image[top : top + size, left : left + size]
+    return out
+
+
 def test_figures(config, state, batch, tmp_path):
-    paths = mvae.write_figures(config, state, batch, jax.random.key(0), str(tmp_path), num=3)
+    """Each figure has the filmstrip layout its docstring gives, for 3 clips at 16×16, and shows
+    what it says: the data frames where the data go, distinct prior samples of two decoders."""
+    num, r = 3, config.data.resolution
+    t = batch["video"].shape[1]
+    c = config.data.context_frames
+    paths = mvae.write_figures(config, state, batch, jax.random.key(0), str(tmp_path), num=num)
     assert sorted(paths) == ["predictions", "prior_samples", "reconstructions"]
-    assert all(os.path.getsize(p) > 0 for p in paths.values())
+    figures = {name: _png(path) for name, path in paths.items()}
+    width = lambda cols: cols * (r + 1) + 1
+    height = lambda clips, rows: clips * (rows * (r + 1) + 4) - 4 + 1
+    # reconstructions: one strip per clip, 6 frames (x_{t-1}, x_t, joint and alone of each)
+    assert figures["reconstructions"].shape == (height(num, 1), width(6), 3)
+    # predictions: per clip the data above context + prediction, all T frames
+    assert figures["predictions"].shape == (height(num, 2), width(t), 3)
+    # prior samples: one group, G_a(z) above G_b(z), `num` samples each
+    assert figures["prior_samples"].shape == (height(1, 2), width(num), 3)
+
+    video = np.asarray(batch["video"][:num])
+    tol = 1.5 / 255  # uint8 rounding
+    recon = _cells(figures["reconstructions"], r, 1, 6)[:, 0]  # [num, 6, r, r, 3]
+    np.testing.assert_allclose(recon[:, 0], video[:, c - 1], atol=tol)  # x_{t-1}
+    np.testing.assert_allclose(recon[:, 1], video[:, c], atol=tol)  # x_t
+    assert all(float(np.std(recon[:, k])) > 1e-3 for k in range(2, 6))  # not blank or constant
+    pred = _cells(figures["predictions"], r, 2, t)  # [num, 2, T, r, r, 3]
+    np.testing.assert_allclose(pred[:, 0], video, atol=tol)  # the ground truth row
+    np.testing.assert_allclose(pred[:, 1, :c], video[:, :c], atol=tol)  # the context
+    assert float(np.abs(pred[:, 1, c:] - video[:, c:]).max()) > 0.1  # predicted, not copied
+    prior = _cells(figures["prior_samples"], r, 2, num)[0]  # [2, num, r, r, 3]
+    assert float(np.abs(prior[0] - prior[1]).max()) > 1e-2  # two decoders, two rows
+    assert float(np.abs(prior[:, 0] - prior[:, 1]).max()) > 1e-2  # independent samples
+    assert all(float(np.std(p)) > 1e-3 for p in prior)
+
+
+def test_reconstruct_contract(config, state, batch):
+    """The contract's reconstruct: frames x_1..x_{T-1} and their reconstructions from the joint
+    posterior, [B, T-1, H, W, C] each, reproducible from the key."""
+    target, recon = mvae.reconstruct(config, state, batch, jax.random.key(0))
+    video = batch["video"]
+    chex.assert_trees_all_equal(target, video[:, 1:])
+    chex.assert_shape(recon, video[:, 1:].shape)
+    assert float(recon.min()) >= 0.0 and float(recon.max()) <= 1.0
+    chex.assert_trees_all_equal(recon, mvae.reconstruct(config, state, batch, jax.random.key(0))[1])
 
 
 def test_bad_settings_raise(config):
+    config_lib.validate(config, mvae)
     for field, value in [("reconstruction", "l1"), ("z_dim", 0), ("random_subsets", -1)]:
         bad = config.copy_and_resolve_references()
         bad.model[field] = value
-        with pytest.raises(ConfigError, match=field):
-            mvae.validate_config(bad)
+        with pytest.raises(ConfigError, match=f"model.{field}"):
+            config_lib.validate(bad, mvae)
     bad = config.copy_and_resolve_references()
+    bad.model.like_layer = bad.model.disc_num_down + 1  # Method-I: the discriminator is unused
+    config_lib.validate(bad, mvae)
     bad.model.reconstruction = "discriminator"
-    bad.model.like_layer = bad.model.disc_num_down + 1
-    with pytest.raises(ConfigError, match="like_layer"):
-        mvae.validate_config(bad)
+    with pytest.raises(ConfigError, match="model.like_layer"):
+        config_lib.validate(bad, mvae)
+    bad = config.copy_and_resolve_references()
+    bad.optim.model.lr = 0.0
+    with pytest.raises(ConfigError, match=r"optim\.model\.lr"):
+        config_lib.validate(bad, mvae)
 
 
 @pytest.mark.parametrize("name", ["mvae1_dynamics", "mvae2_dynamics"])
@@ -206,7 +273,12 @@ def test_command_line_trains_and_evaluates_tiny(name, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     with open(workdir / "eval" / "results.json") as f:
         results = json.load(f)
-    predicted = load_config(name, "tiny").data.predict_frames
-    assert len(results["psnr"]["best"]) == predicted
+    data = load_config(name, "tiny").data
+    assert len(results["psnr"]["best"]) == data.predict_frames
     psnr = results["psnr"]
     assert all(b >= m - 1e-4 for b, m in zip(psnr["best"], psnr["mean"], strict=True))
+    # The reconstruction evaluator scores frames 1..T-1 from the joint posterior.
+    recon = results["reconstruction"]
+    assert len(recon["psnr_per_frame"]) == data.context_frames + data.predict_frames - 1
+    assert np.isfinite(recon["psnr"]) and 0.0 <= recon["mse"] <= 1.0
+    assert os.path.getsize(workdir / "eval" / "reconstructions.png") > 0
