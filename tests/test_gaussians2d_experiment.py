@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -13,10 +14,24 @@ import pytest
 from helpers import REPO, env
 from PIL import Image
 
+from vgen import adversarial, ali_game
 from vgen.data import gaussians2d as g2d
 from vgen.experiments import gaussians2d as exp
 
 FIGURE_MODELS = ["ALI", "GAN + inverse mapping", "GAN + post-hoc inference", "VAE"]
+# Thesis 4.4.5: "ALI models covered 13.4 ± 5.8 modes on average (min: 8, max: 25) while GAN
+# models covered 10.4 ± 9.2 modes on average (min: 1, max: 22)."
+THESIS_445 = {
+    "ali": {"mean": 13.4, "std": 5.8, "min": 8, "max": 25},
+    "gan": {"mean": 10.4, "std": 9.2, "min": 1, "max": 22},
+}
+THESIS_TEXT = {"ali": "13.4 ± 5.8 (min 8, max 25)", "gan": "10.4 ± 9.2 (min 1, max 22)"}
+
+
+def _row(table: str, kind: str) -> str:
+    """The line of the printed mode-coverage table for ALI or GAN."""
+    (row,) = [line for line in table.splitlines() if line.startswith(f"{kind.upper()} ")]
+    return row
 
 
 def test_command_line_writes_table_results_and_figure(tmp_path):
@@ -32,31 +47,74 @@ def test_command_line_writes_table_results_and_figure(tmp_path):
         timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "13.4 ± 5.8 (min 8, max 25)" in proc.stdout  # the thesis's numbers beside ours
-
     results = json.loads((out / "results.json").read_text())
-    assert results["setup"]["runs"] == 2 and results["setup"]["steps"] == 10
-    assert results["setup"]["gen_hidden"] == 32 and results["setup"]["disc_hidden"] == 16
-    assert results["thesis"]["gan"] == {"mean": 10.4, "std": 9.2, "min": 1, "max": 22}
+
+    # The thesis's numbers, in results.json and beside ours on each model's row of the table.
+    assert results["thesis"] == THESIS_445
+    for kind in ("ali", "gan"):
+        s = results["summary"][kind]
+        row = _row(proc.stdout, kind)
+        ours = f"{s['mean']:.1f} ± {s['std']:.1f} (min {s['min']}, max {s['max']})"
+        assert row.index(ours) < row.index(THESIS_TEXT[kind]), row
+        assert row.endswith(f"{s['high_quality']:.3f}")
+
+    setup = results["setup"]
+    assert (setup["runs"], setup["steps"], setup["gen_hidden"], setup["disc_hidden"]) == (
+        2, 10, 32, 16
+    )  # fmt: skip
+    assert (setup["num_train"], setup["num_eval_samples"], setup["seed"]) == (2000, 500, 0)
+    assert setup["batch_size"] == 100 and setup["mixture_std"] == 0.05
+    assert setup["ali_code"] == {"steps": 200_000, "gen_hidden": 400, "disc_hidden": 200}
     for kind in ("ali", "gan"):
         runs = results["runs"][kind]
         assert len(runs) == 2
         for run in runs:
+            assert set(run) == {"lr", "b1", "std", "modes", "high_quality"}
             assert exp.LR_RANGE[0] <= run["lr"] <= exp.LR_RANGE[1]
             assert exp.B1_RANGE[0] <= run["b1"] <= exp.B1_RANGE[1]
             assert exp.STD_RANGE[0] <= run["std"] <= exp.STD_RANGE[1]
             assert 1 <= run["modes"] <= 25 and 0.0 <= run["high_quality"] <= 1.0
+        assert runs[0]["lr"] != runs[1]["lr"]  # each run draws its own
         summary = results["summary"][kind]
         modes = [r["modes"] for r in runs]
         assert summary["min"] == min(modes) and summary["max"] == max(modes)
         assert summary["mean"] == pytest.approx(np.mean(modes))
+        assert summary["std"] == pytest.approx(np.std(modes))
+        assert summary["high_quality"] == pytest.approx(np.mean([r["high_quality"] for r in runs]))
+        best = max(range(2), key=lambda r: (runs[r]["modes"], runs[r]["high_quality"]))
+        assert summary["best_run"] == best
+
     assert list(results["figure_models"]) == FIGURE_MODELS
-    for numbers in results["figure_models"].values():
+    for name, numbers in results["figure_models"].items():
         assert set(numbers) == {"modes", "high_quality", "reconstruction_mse"}
-    assert results["wall_time_s"] > 0
+        assert 1 <= numbers["modes"] <= 25 and 0.0 <= numbers["high_quality"] <= 1.0
+        assert 0.0 < numbers["reconstruction_mse"] < np.inf
+        line = f"{numbers['modes']:2d}  high-quality {numbers['high_quality']:.3f}"
+        assert f"  {name:26s} modes {line}" in proc.stdout
+    assert results["wall_time_s"] > 0 and results["devices"]
 
     with Image.open(out / "fig4_8.png") as img:  # 4 columns of 3 in, 5 rows of 3 in, 80 dpi
         assert img.size == (4 * 3 * 80, 5 * 3 * 80)
+        pixels = np.asarray(img.convert("RGB")).astype(int)
+    # Coloured (not grey) points: the held-out data (row 0) and the prior samples (row 3) in
+    # every column (what the other rows show depends on how far 10 steps got).
+    colourful = np.ptp(pixels, axis=-1) > 60
+    for col in range(4):
+        for row in (0, 3):
+            panel = colourful[row * 240 : (row + 1) * 240, col * 240 : (col + 1) * 240]
+            assert panel.sum() > 100, (row, col)
+
+
+def test_table_puts_the_thesis_numbers_beside_ours():
+    summary = {"mean": 20.3, "std": 2.5, "min": 17, "max": 25, "high_quality": 0.5}
+    gan = {"mean": 3.0, "std": 0.0, "min": 3, "max": 3, "high_quality": 0.125}
+    table = exp.format_table({"summary": {"ali": summary, "gan": gan}})
+    assert len(table.splitlines()) == 3  # a header and one row per model
+    for kind, ours, quality in [("ali", "20.3 ± 2.5 (min 17, max 25)", "0.500"),
+                                ("gan", "3.0 ± 0.0 (min 3, max 3)", "0.125")]:  # fmt: skip
+        row = _row(table, kind)
+        assert row.index(ours) < row.index(THESIS_TEXT[kind]) and row.endswith(quality)
+    assert exp.THESIS == THESIS_445
 
 
 def test_each_run_trains_with_its_own_learning_rate():
@@ -68,19 +126,40 @@ def test_each_run_trains_with_its_own_learning_rate():
     hyper_j = {k: jnp.asarray(v, jnp.float32) for k, v in hyper.items()}
     before = jax.jit(jax.vmap(init))(jax.random.split(jax.random.key(0), 2), hyper_j)
     before = jax.tree.map(np.array, before)  # a copy: the training step donates its input
-    after, metrics = exp._train_chunk(model, before, data, jax.random.key(1), 3)
+    after, metrics = exp._train_chunk(model, before, None, data, jax.random.key(1), 3)
     assert metrics["d_loss"].shape == (2,)
-    for name in ("decoder", "disc"):
-        pairs = zip(
-            jax.tree.leaves(before["params"][name]),
-            jax.tree.leaves(after["params"][name]),
-            strict=True,
-        )
+    np.testing.assert_array_equal(after.step, [3, 3])
+    for params in (lambda s: s.params["gen"]["decoder"], lambda s: s.params["disc"]):
+        pairs = zip(jax.tree.leaves(params(before)), jax.tree.leaves(params(after)), strict=True)
         moved = []
         for b, a in pairs:
             np.testing.assert_array_equal(b[0], a[0])  # lr 0: unchanged
             moved.append(float(np.abs(b[1] - a[1]).max()))
         assert max(moved) > 1e-4
+
+
+def test_ali_runs_on_the_video_models_game():
+    """The 2-D ALI step is `adversarial_step` on `ali_game.joint_logits_fn` with the MLPs: one
+    step by hand from the same state and key gives the same state and metrics."""
+    model = exp.Model("ali", gen_hidden=8, disc_hidden=4)
+    hyper = {"lr": jnp.float32(1e-3), "b1": jnp.float32(0.5), "std": jnp.float32(0.02)}
+    state = exp._init_model(model, jax.random.key(0), hyper)
+    x = g2d.Gaussians2DSource(seed=0, num_samples=100).x[:16]
+    key = jax.random.key(1)
+    new, metrics = exp.train_step(model, state, None, x, key)
+
+    z_key, eps_key = jax.random.split(key)
+    z = jax.random.normal(z_key, (16, exp.NLAT))
+    fn = ali_game.joint_logits_fn(model.nets, state.batch_stats["gen"], x, z, eps_key, None, {})
+    expected, expected_metrics = adversarial.adversarial_step(state, fn)
+    chex.assert_trees_all_close(new.params, expected.params)
+    chex.assert_trees_all_close(new.batch_stats, expected.batch_stats)
+    chex.assert_trees_all_close(metrics, expected_metrics)
+    assert set(metrics) >= {"d_loss", "g_loss", "encoder_sigma"}
+    # Each side has its own Adam with the run's learning rate and β1 in its state.
+    for name in ("gen", "disc"):
+        assert float(state.opt_state[name].hyperparams["learning_rate"]) == pytest.approx(1e-3)
+        assert float(state.opt_state[name].hyperparams["b1"]) == 0.5
 
 
 def test_random_hyper_parameters_cover_their_ranges():

@@ -138,7 +138,7 @@ def joint_logits_fn(
     x: jax.Array,
     z: jax.Array,
     eps_rng: jax.Array,
-    dropout_rng: jax.Array,
+    dropout_rng: jax.Array | None,
     cond: Cond,
 ) -> Callable:
     """The forward pass of a training step, for `vgen.adversarial.adversarial_step`.
@@ -146,7 +146,9 @@ def joint_logits_fn(
     Inputs x [B, ...], prior samples z [B, ...], the generator's batch stats {"encoder",
     "decoder"}. Returns logits_fn(gen_params, disc_params) -> ((D(x, ẑ) [B], D(G_x(z), z) [B]),
     (new batch stats, {"encoder_sigma": mean encoder σ})), networks in training mode (batch
-    statistics; ẑ's noise from `eps_rng`, D's dropout from `dropout_rng`)."""
+    statistics; ẑ's noise from `eps_rng`, D's dropout from `dropout_rng`, None for a D without
+    dropout)."""
+    rngs = {} if dropout_rng is None else {"dropout": dropout_rng}
     b = x.shape[0]
 
     def logits_fn(gen, disc_params):
@@ -171,7 +173,7 @@ def joint_logits_fn(
             jnp.concatenate([x, x_tilde]),
             jnp.concatenate([z_hat, z]),
             train=True,
-            rngs={"dropout": dropout_rng},
+            rngs=rngs,
             **_doubled(cond),
         )
         new_stats = {"encoder": e_vars["batch_stats"], "decoder": d_vars["batch_stats"]}

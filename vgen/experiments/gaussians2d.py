@@ -18,7 +18,10 @@
    samples z ~ p(z), and their decodings G_x(z); points coloured by mixture component.
 Writes <outdir>/results.json and <outdir>/fig4_8.png and prints the table.
 
-Networks are those of the ALI authors' `experiments/ali_mixture.py` / `gan_mixture.py`:
+The pieces are the video models': ALI's game (`vgen.ali_game`) and Algorithm 1's update
+(`vgen.adversarial.adversarial_step`) for ALI, the GAN and post-hoc inference, a TrainState with
+one Adam per side. Networks (`vgen.nn.mlp`) are those of the ALI authors'
+`experiments/ali_mixture.py` / `gan_mixture.py`:
 decoder 2 → 4 × (H, batch norm, ReLU) → 2; encoder 2 → 2 × (H, batch norm, ReLU) → (μ, log σ)
 (that code's encoder takes [x, ε] instead, a change-of-variables conditional, Eq. 4.3; here it is
 the reparameterised Gaussian of Eq. 4.2 so that the VAE can share it); discriminator: 3 maxout
@@ -56,11 +59,12 @@ import numpy as np
 import optax
 from absl import app, flags
 
-from vgen import losses
-from vgen.adversarial import adversarial_grads
+from vgen import ali_game, losses
+from vgen.adversarial import adversarial_step
 from vgen.data import gaussians2d as g2d
-from vgen.nn.maxout import ALI_BN_MOMENTUM, maxout
+from vgen.nn.mlp import BatchNormMLP, GaussianMLP, MaxoutMLP
 from vgen.ops.gaussian import sample_gaussian
+from vgen.train_state import TrainState
 
 NLAT = 2
 GEN_HIDDEN = 400  # the ALI code's widths
@@ -80,6 +84,7 @@ LR_RANGE = (3e-4, 3e-3)
 B1_RANGE = (0.5, 0.9)
 STD_RANGE = (0.005, 0.05)
 VAE_OBS_STD = 0.05  # fixed standard deviation of the VAE's Gaussian p(x | z)
+# The thesis's mode counts (4.4.5): mean ± std (min, max) over 10 runs each.
 THESIS = {
     "ali": {"mean": 13.4, "std": 5.8, "min": 8, "max": 25},
     "gan": {"mean": 10.4, "std": 9.2, "min": 1, "max": 22},
@@ -89,61 +94,29 @@ _UNIT = nn.initializers.normal(1.0)  # kernels are drawn N(0, 1), then scaled by
 # The hyper-parameters live in the optimiser state, so every run of a vmap has its own.
 ADAM = optax.inject_hyperparams(optax.adam)(learning_rate=1e-4, b1=0.8)
 
-State = dict[str, Any]  # {"params", "stats", "opt", ["frozen"]}, one run (or R runs, vmapped)
-
-
-# ----------------------------------------------------------------------------- networks
-
-
-class GenMLP(nn.Module):
-    """Encoder / decoder of the ALI mixture code: depth × (Dense without bias, batch norm,
-    ReLU), then a Dense with bias. [B, D_in] -> [B, out]."""
-
-    depth: int
-    out: int
-    hidden: int
-
-    @nn.compact
-    def __call__(self, h: jax.Array, train: bool) -> jax.Array:
-        for _ in range(self.depth):
-            h = nn.Dense(self.hidden, use_bias=False, kernel_init=_UNIT)(h)
-            bn = nn.BatchNorm(use_running_average=not train, momentum=ALI_BN_MOMENTUM)
-            h = nn.relu(bn(h))
-        return nn.Dense(self.out, kernel_init=_UNIT)(h)
-
-
-class MaxoutDiscriminator(nn.Module):
-    """DISC_DEPTH maxout layers and a linear logit on the concatenated inputs: -> [B]."""
-
-    hidden: int
-
-    @nn.compact
-    def __call__(self, *inputs: jax.Array) -> jax.Array:
-        h = jnp.concatenate(inputs, axis=-1)
-        for _ in range(DISC_DEPTH):
-            h = maxout(nn.Dense(self.hidden * MAXOUT_PIECES, kernel_init=_UNIT)(h), MAXOUT_PIECES)
-        return nn.Dense(1, kernel_init=_UNIT)(h)[..., 0]
+# A frozen decoder's flax variables {"params", "batch_stats"} ("inverse", "posthoc"), or None.
+Frozen = dict[str, Any] | None
 
 
 class Model(NamedTuple):
     """One model of the experiment, static under jit: its kind ("ali", "gan", "inverse",
-    "posthoc", "vae") and the hidden widths of its generator MLPs and discriminator."""
+    "posthoc", "vae") and the hidden widths of its generator MLPs and discriminator.
+
+    Its state is a TrainState with params {"gen": {"encoder"?, "decoder"?}, "disc"?} (the
+    networks its kind trains) and batch_stats {"gen": {...}}; each network group has its own
+    Adam (`ADAM`, with the run's learning rate and β1 in its state)."""
 
     kind: str
     gen_hidden: int = GEN_HIDDEN
     disc_hidden: int = DISC_HIDDEN
 
     @property
-    def encoder(self) -> GenMLP:
-        return GenMLP(ENCODER_DEPTH, 2 * NLAT, self.gen_hidden)  # -> (μ, log σ)
-
-    @property
-    def decoder(self) -> GenMLP:
-        return GenMLP(DECODER_DEPTH, 2, self.gen_hidden)
-
-    @property
-    def disc(self) -> MaxoutDiscriminator:
-        return MaxoutDiscriminator(self.disc_hidden)
+    def nets(self) -> ali_game.Networks:
+        return ali_game.Networks(
+            GaussianMLP(ENCODER_DEPTH, NLAT, self.gen_hidden, _UNIT),  # -> (μ, log σ)
+            BatchNormMLP(DECODER_DEPTH, 2, self.gen_hidden, _UNIT),
+            MaxoutMLP(self.disc_hidden, DISC_DEPTH, MAXOUT_PIECES, _UNIT),
+        )
 
 
 def _init(net: nn.Module, key: jax.Array, std: jax.Array, *inputs) -> tuple[Any, Any]:
@@ -154,26 +127,10 @@ def _init(net: nn.Module, key: jax.Array, std: jax.Array, *inputs) -> tuple[Any,
     return params, variables.get("batch_stats", {})
 
 
-def _gen(net: GenMLP, params, stats, h: jax.Array, train: bool):
-    """Applies an encoder/decoder: (output, new batch stats) (stats unchanged unless train)."""
-    if not train:
-        return net.apply({"params": params, "batch_stats": stats}, h, train=False), stats
-    out, new = net.apply(
-        {"params": params, "batch_stats": stats}, h, train=True, mutable=["batch_stats"]
-    )
-    return out, new["batch_stats"]
-
-
-def _adam(params, lr: jax.Array, b1: jax.Array):
-    """An Adam state for `params` with this run's learning rate and β1."""
-    state = ADAM.init(params)
-    hyper = {**state.hyperparams, "learning_rate": jnp.asarray(lr), "b1": jnp.asarray(b1)}
-    return state._replace(hyperparams=hyper)
-
-
-def _adam_update(params, grads, opt_state):
-    updates, opt_state = ADAM.update(grads, opt_state, params)
-    return optax.apply_updates(params, updates), opt_state
+def _with_hyper(opt_state: optax.OptState, hyper: dict) -> optax.OptState:
+    """An `ADAM` state with this run's learning rate and β1."""
+    lr_b1 = {"learning_rate": jnp.asarray(hyper["lr"]), "b1": jnp.asarray(hyper["b1"])}
+    return opt_state._replace(hyperparams={**opt_state.hyperparams, **lr_b1})
 
 
 # ----------------------------------------------------------------------------- models
@@ -181,150 +138,125 @@ def _adam_update(params, grads, opt_state):
 # per-run hyper-parameters are {"lr", "b1", "std"} scalars (arrays [R] under the run vmap).
 
 
-def _init_model(model: Model, key: jax.Array, hyper: dict, frozen: Any = None) -> State:
-    """A fresh state of `model` for one run; `frozen` is the (params, stats) of a trained
-    decoder for "inverse" and "posthoc"."""
+def _init_model(model: Model, key: jax.Array, hyper: dict) -> TrainState:
+    """A fresh state of `model` for one run."""
     k_enc, k_dec, k_disc = jax.random.split(key, 3)
     x = jnp.zeros((1, 2))
     z = jnp.zeros((1, NLAT))
-    std = hyper["std"]
-    params, stats = {}, {}
-    kind = model.kind
+    std, nets, kind = hyper["std"], model.nets, model.kind
+    gen, stats = {}, {}
     if kind in ("ali", "inverse", "posthoc", "vae"):
-        params["encoder"], stats["encoder"] = _init(model.encoder, k_enc, std, x, False)
+        gen["encoder"], stats["encoder"] = _init(nets.encoder, k_enc, std, x, False)
     if kind in ("ali", "gan", "vae"):
-        params["decoder"], stats["decoder"] = _init(model.decoder, k_dec, std, z, False)
+        gen["decoder"], stats["decoder"] = _init(nets.decoder, k_dec, std, z, False)
+    params = {"gen": gen}
     if kind in ("ali", "posthoc"):
-        params["disc"], _ = _init(model.disc, k_disc, std, x, z)
+        params["disc"], _ = _init(nets.disc, k_disc, std, x, z)
     if kind == "gan":
-        params["disc"], _ = _init(model.disc, k_disc, std, x)
-    gen = {n: p for n, p in params.items() if n != "disc"}
-    opt = {"gen": _adam(gen, hyper["lr"], hyper["b1"])}
-    if "disc" in params:
-        opt["disc"] = _adam(params["disc"], hyper["lr"], hyper["b1"])
-    state = {"params": params, "stats": stats, "opt": opt}
-    if frozen is not None:
-        state["frozen"] = {"params": frozen[0], "stats": frozen[1]}
-    return state
+        params["disc"], _ = _init(nets.disc, k_disc, std, x)
+    state = TrainState.create(params, {name: ADAM for name in params}, {"gen": stats})
+    opt_state = {name: _with_hyper(s, hyper) for name, s in state.opt_state.items()}
+    return state.replace(opt_state=opt_state)
 
 
-def _adversarial_step(state: State, logits_fn: Callable) -> tuple[State, dict]:
-    """Algorithm 1 for the networks in state: simultaneous updates from one forward pass."""
-    p = state["params"]
-    gen = {n: v for n, v in p.items() if n != "disc"}
-    out = adversarial_grads(logits_fn, gen, p["disc"])
-    gen, opt_gen = _adam_update(gen, out.g_grads, state["opt"]["gen"])
-    disc, opt_disc = _adam_update(p["disc"], out.d_grads, state["opt"]["disc"])
-    state = {
-        **state,
-        "params": {**gen, "disc": disc},
-        "stats": {**state["stats"], **out.aux},
-        "opt": {"gen": opt_gen, "disc": opt_disc},
-    }
-    return state, {"d_loss": out.d_loss, "g_loss": out.g_loss}
+def _apply_train(net: nn.Module, variables: dict, *inputs):
+    """A generator network in training mode: (output, its new batch stats)."""
+    out, new = net.apply(variables, *inputs, train=True, mutable=["batch_stats"])
+    return out, new["batch_stats"]
 
 
-def _encode_train(model: Model, params, stats, x: jax.Array, key: jax.Array):
-    """ẑ ~ q(z | x) in training mode, μ, log σ and the new batch stats."""
-    out, new_stats = _gen(model.encoder, params, stats, x, train=True)
-    mu, log_sigma = jnp.split(out, 2, axis=-1)
-    return (
-        sample_gaussian(mu, 2.0 * log_sigma, key),
-        mu,
-        log_sigma,
-        new_stats,
-    )
+def _decoder_variables(state: TrainState, frozen: Frozen) -> dict:
+    """The variables of the decoder a model's samples come from: its own or the frozen one."""
+    return ali_game.variables(state, "decoder") if frozen is None else frozen
 
 
-def _frozen_decode(model: Model, state: State, z: jax.Array) -> jax.Array:
-    f = state["frozen"]
-    return _gen(model.decoder, f["params"], f["stats"], z, train=False)[0]
-
-
-def train_step(model: Model, state: State, x: jax.Array, key: jax.Array) -> tuple[State, dict]:
-    """One update of `model` on data x [B, 2] for one run."""
+def train_step(
+    model: Model, state: TrainState, frozen: Frozen, x: jax.Array, key: jax.Array
+) -> tuple[TrainState, dict]:
+    """One update of `model` on data x [B, 2] for one run; `frozen` is the trained decoder of
+    "inverse" and "posthoc"."""
     b = x.shape[0]
     z_key, eps_key = jax.random.split(key)
     z = jax.random.normal(z_key, (b, NLAT))
-    s = state["stats"]
+    nets, s = model.nets, state.batch_stats["gen"]
     kind = model.kind
 
-    if kind == "ali":
-
-        def logits_fn(gen, disc):
-            z_hat, _, _, enc_stats = _encode_train(model, gen["encoder"], s["encoder"], x, eps_key)
-            x_tilde, dec_stats = _gen(model.decoder, gen["decoder"], s["decoder"], z, train=True)
-            logits = model.disc.apply(
-                {"params": disc}, jnp.concatenate([x, x_tilde]), jnp.concatenate([z_hat, z])
-            )
-            return (logits[:b], logits[b:]), {"encoder": enc_stats, "decoder": dec_stats}
+    if kind == "ali":  # ALI's own game, as in the video models (no dropout here)
+        logits_fn = ali_game.joint_logits_fn(nets, s, x, z, eps_key, None, {})
 
     elif kind == "gan":
 
         def logits_fn(gen, disc):
-            x_tilde, dec_stats = _gen(model.decoder, gen["decoder"], s["decoder"], z, train=True)
-            logits = model.disc.apply({"params": disc}, jnp.concatenate([x, x_tilde]))
-            return (logits[:b], logits[b:]), {"decoder": dec_stats}
+            variables = {"params": gen["decoder"], "batch_stats": s["decoder"]}
+            x_tilde, dec_stats = _apply_train(nets.decoder, variables, z)
+            logits = nets.disc.apply({"params": disc}, jnp.concatenate([x, x_tilde]))
+            return (logits[:b], logits[b:]), ({"decoder": dec_stats}, {})
 
-    elif kind == "posthoc":
-        x_tilde = _frozen_decode(model, state, z)
+    elif kind == "posthoc":  # the ALI game against the frozen decoder
+        x_tilde = nets.decoder.apply(frozen, z, train=False)
 
         def logits_fn(gen, disc):
-            z_hat, _, _, enc_stats = _encode_train(model, gen["encoder"], s["encoder"], x, eps_key)
-            logits = model.disc.apply(
+            variables = {"params": gen["encoder"], "batch_stats": s["encoder"]}
+            (mu, log_sigma), enc_stats = _apply_train(nets.encoder, variables, x)
+            z_hat = sample_gaussian(mu, 2.0 * log_sigma, eps_key)
+            logits = nets.disc.apply(
                 {"params": disc}, jnp.concatenate([x, x_tilde]), jnp.concatenate([z_hat, z])
             )
-            return (logits[:b], logits[b:]), {"encoder": enc_stats}
+            return (logits[:b], logits[b:]), ({"encoder": enc_stats}, {})
 
     else:
-        return _regression_step(model, state, x, z, eps_key)
-    return _adversarial_step(state, logits_fn)
+        return _regression_step(model, state, frozen, x, z, eps_key)
+    return adversarial_step(state, logits_fn)
 
 
-def _regression_step(model: Model, state: State, x, z, eps_key) -> tuple[State, dict]:
+def _regression_step(
+    model: Model, state: TrainState, frozen: Frozen, x, z, eps_key
+) -> tuple[TrainState, dict]:
     """The non-adversarial models: learned inverse mapping and the VAE."""
-    p, s = state["params"], state["stats"]
+    nets, s = model.nets, state.batch_stats["gen"]
+    variables = lambda gen, name: {"params": gen[name], "batch_stats": s[name]}
     if model.kind == "inverse":
-        x_tilde = _frozen_decode(model, state, z)
+        x_tilde = nets.decoder.apply(frozen, z, train=False)
 
         def loss_fn(gen):
-            out, enc_stats = _gen(model.encoder, gen["encoder"], s["encoder"], x_tilde, train=True)
-            mu = out[:, :NLAT]  # a fixed-variance posterior: only the mean is learned
+            (mu, _), enc_stats = _apply_train(nets.encoder, variables(gen, "encoder"), x_tilde)
+            # a fixed-variance posterior: only the mean is learned
             loss = jnp.mean(jnp.sum(jnp.square(z - mu), axis=-1))
             return loss, {"encoder": enc_stats}
 
     else:  # vae
 
         def loss_fn(gen):
-            z_hat, mu, log_sigma, enc_stats = _encode_train(
-                model, gen["encoder"], s["encoder"], x, eps_key
-            )
-            x_hat, dec_stats = _gen(model.decoder, gen["decoder"], s["decoder"], z_hat, train=True)
+            (mu, log_sigma), enc_stats = _apply_train(nets.encoder, variables(gen, "encoder"), x)
+            z_hat = sample_gaussian(mu, 2.0 * log_sigma, eps_key)
+            x_hat, dec_stats = _apply_train(nets.decoder, variables(gen, "decoder"), z_hat)
             nll = -losses.gaussian_log_likelihood(x, x_hat, 2.0 * jnp.log(VAE_OBS_STD))
             kl = losses.gaussian_kl(mu, 2.0 * log_sigma, 0.0, 0.0)
             loss = jnp.mean(jnp.sum(nll, -1) + jnp.sum(kl, -1))
             return loss, {"encoder": enc_stats, "decoder": dec_stats}
 
-    (loss, new_stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(p)
-    params, opt_gen = _adam_update(p, grads, state["opt"]["gen"])
-    state = {**state, "params": params, "stats": {**s, **new_stats}, "opt": {"gen": opt_gen}}
+    (loss, new_stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params["gen"])
+    state = state.apply_gradients("gen", grads)
+    state = state.replace(step=state.step + 1, batch_stats={"gen": {**s, **new_stats}})
     return state, {"loss": loss}
 
 
 # ----------------------------------------------------------------------------- training
 
 
-@functools.partial(jax.jit, static_argnums=(0, 4), donate_argnums=1)
-def _train_chunk(model: Model, states: State, data: jax.Array, key: jax.Array, steps: int):
-    """`steps` updates of every run (leading axis R of `states`), each on its own random
-    batches of `data` [N, 2]; returns the states and the runs' metrics of the last step."""
+@functools.partial(jax.jit, static_argnums=(0, 5), donate_argnums=1)
+def _train_chunk(
+    model: Model, states: TrainState, frozen: Frozen, data: jax.Array, key: jax.Array, steps: int
+):
+    """`steps` updates of every run (leading axis R of `states` and `frozen`), each on its own
+    random batches of `data` [N, 2]; returns the states and the runs' metrics of the last step."""
     runs = jax.tree.leaves(states)[0].shape[0]
 
     def body(states, key):
         d_key, s_key = jax.random.split(key)
         index = jax.random.randint(d_key, (runs, BATCH_SIZE), 0, data.shape[0])
         step = functools.partial(train_step, model)
-        return jax.vmap(step)(states, data[index], jax.random.split(s_key, runs))
+        return jax.vmap(step)(states, frozen, data[index], jax.random.split(s_key, runs))
 
     states, metrics = jax.lax.scan(body, states, jax.random.split(key, steps))
     return states, jax.tree.map(lambda m: m[-1], metrics)
@@ -336,23 +268,27 @@ def train(
     data: jax.Array,
     steps: int,
     key: jax.Array,
-    frozen: Any = None,
+    frozen: Frozen = None,
     chunk: int = 1000,
     log: Callable[[str], None] = print,
-) -> State:
+) -> TrainState:
     """Trains R runs of `model` (hyper: arrays [R] "lr", "b1", "std") for `steps` steps
-    in jitted chunks of `chunk` scanned steps; `frozen` is a decoder's (params, stats) [R, ...]."""
+    in jitted chunks of `chunk` scanned steps; `frozen` is a decoder's variables [R, ...]."""
     init_key, key = jax.random.split(key)
     runs = len(hyper["lr"])
     hyper = {k: jnp.asarray(v, jnp.float32) for k, v in hyper.items()}
-    init = lambda k, h, f: _init_model(model, k, h, f)
-    states = jax.jit(jax.vmap(init))(jax.random.split(init_key, runs), hyper, frozen)
+    init = lambda k, h: _init_model(model, k, h)
+    states = jax.jit(jax.vmap(init))(jax.random.split(init_key, runs), hyper)
     done = 0
     while done < steps:
         n = min(chunk, steps - done)
         start = time.time()
-        states, metrics = _train_chunk(model, states, data, jax.random.fold_in(key, done), n)
-        shown = ", ".join(f"{k} {float(jnp.mean(v)):.3f}" for k, v in metrics.items())  # waits
+        states, metrics = _train_chunk(
+            model, states, frozen, data, jax.random.fold_in(key, done), n
+        )
+        shown = ", ".join(
+            f"{k} {float(jnp.mean(v)):.3f}" for k, v in metrics.items() if "loss" in k
+        )  # waits for the chunk
         rate = n / (time.time() - start)  # the first chunk includes compilation
         done += n
         log(
@@ -362,38 +298,33 @@ def train(
     return states
 
 
-def _decoder_vars(state: State) -> tuple[Any, Any]:
-    if "decoder" in state["params"]:
-        return state["params"]["decoder"], state["stats"]["decoder"]
-    return state["frozen"]["params"], state["frozen"]["stats"]
+def _per_run(fn: Callable, states: TrainState, frozen: Frozen, key: jax.Array):
+    """fn(state, frozen, key) for every run (vmapped over the leading axis R)."""
+    runs = jax.tree.leaves(states)[0].shape[0]
+    return jax.vmap(fn)(states, frozen, jax.random.split(key, runs))
 
 
-@functools.partial(jax.jit, static_argnums=(0, 3))
-def generate(model: Model, states: State, key: jax.Array, num: int):
+@functools.partial(jax.jit, static_argnums=(0, 4))
+def generate(model: Model, states: TrainState, frozen: Frozen, key: jax.Array, num: int):
     """Prior samples z [R, num, 2] and their decodings G_x(z) [R, num, 2] (inference mode)."""
 
-    def one(state, key):
+    def one(state, frozen, key):
         z = jax.random.normal(key, (num, NLAT))
-        return z, _gen(model.decoder, *_decoder_vars(state), z, train=False)[0]
+        return z, model.nets.decoder.apply(_decoder_variables(state, frozen), z, train=False)
 
-    runs = jax.tree.leaves(states)[0].shape[0]
-    return jax.vmap(one)(states, jax.random.split(key, runs))
+    return _per_run(one, states, frozen, key)
 
 
 @functools.partial(jax.jit, static_argnums=0)
-def infer(model: Model, states: State, x: jax.Array, key: jax.Array):
+def infer(model: Model, states: TrainState, frozen: Frozen, x: jax.Array, key: jax.Array):
     """Codes ẑ ~ q(z | x) [R, N, 2] of data x [N, 2] (the means for the inverse mapping, whose
     variance is not learned) and reconstructions G_x(ẑ) [R, N, 2] (inference mode)."""
 
-    def one(state, key):
-        encoder = (state["params"]["encoder"], state["stats"]["encoder"])
-        out = _gen(model.encoder, *encoder, x, train=False)[0]
-        mu, log_sigma = jnp.split(out, 2, axis=-1)
-        z = mu if model.kind == "inverse" else sample_gaussian(mu, 2.0 * log_sigma, key)
-        return z, _gen(model.decoder, *_decoder_vars(state), z, train=False)[0]
+    def one(state, frozen, key):
+        z = ali_game.encode(model.nets, state, x, None if model.kind == "inverse" else key, {})
+        return z, model.nets.decoder.apply(_decoder_variables(state, frozen), z, train=False)
 
-    runs = jax.tree.leaves(states)[0].shape[0]
-    return jax.vmap(one)(states, jax.random.split(key, runs))
+    return _per_run(one, states, frozen, key)
 
 
 # ----------------------------------------------------------------------------- protocol
@@ -420,7 +351,7 @@ def summarize(modes: list[int]) -> dict[str, float]:
     }
 
 
-def _take(states: State, run: int) -> State:
+def _take(states: TrainState, run: int) -> TrainState:
     """Run `run` of vmapped states, keeping a run axis of size 1."""
     return jax.tree.map(lambda a: a[run : run + 1], states)
 
@@ -536,7 +467,7 @@ def run_experiment(
         states = train(
             model(kind), hyper, source.x, steps, jax.random.fold_in(key, i), None, chunk, log
         )
-        _, samples = generate(model(kind), states, jax.random.fold_in(key, 10 + i), num_eval)
+        _, samples = generate(model(kind), states, None, jax.random.fold_in(key, 10 + i), num_eval)
         per_run = []
         for r in range(runs):
             counted = g2d.count_modes(np.asarray(samples[r]), centers, std)
@@ -552,9 +483,9 @@ def run_experiment(
 
     # --- inference for the best GAN (inverse mapping, post-hoc), and a VAE
     gan_state, gan_hyper = trained["gan"]
-    frozen = (gan_state["params"]["decoder"], gan_state["stats"]["decoder"])
+    frozen = ali_game.variables(gan_state, "decoder")
     ali_state, ali_hyper = trained["ali"]
-    models = {"ALI": (model("ali"), ali_state)}
+    models = {"ALI": (model("ali"), ali_state, None)}
     baselines = [
         ("GAN + inverse mapping", "inverse", gan_hyper, frozen),
         ("GAN + post-hoc inference", "posthoc", gan_hyper, frozen),
@@ -563,13 +494,17 @@ def run_experiment(
     for i, (name, kind, hyper, f) in enumerate(baselines):
         log(f"Training {name} for {steps} steps.")
         k = jax.random.fold_in(key, 20 + i)
-        models[name] = (model(kind), train(model(kind), hyper, source.x, steps, k, f, chunk, log))
+        models[name] = (
+            model(kind),
+            train(model(kind), hyper, source.x, steps, k, f, chunk, log),
+            f,
+        )
 
     # --- Fig. 4.8 and the per-model numbers of its columns
     panels, results["figure_models"] = {}, {}
-    for i, (name, (m, state)) in enumerate(models.items()):
-        z_hat, x_hat = infer(m, state, held_out, jax.random.fold_in(key, 30 + i))
-        z, x_tilde = generate(m, state, jax.random.fold_in(key, 40 + i), num_eval)
+    for i, (name, (m, state, f)) in enumerate(models.items()):
+        z_hat, x_hat = infer(m, state, f, held_out, jax.random.fold_in(key, 30 + i))
+        z, x_tilde = generate(m, state, f, jax.random.fold_in(key, 40 + i), num_eval)
         panel = {
             "x": held_out,
             "z_hat": z_hat[0],
