@@ -12,7 +12,7 @@ import pytest
 from helpers import load_config, vgen_main
 from PIL import Image
 
-from vgen import adversarial, losses
+from vgen import adversarial, ali_game, config_lib, losses
 from vgen.data import make_source
 from vgen.errors import ConfigError
 from vgen.methods import ali
@@ -76,13 +76,15 @@ def test_gradient_flow(config, state, batch):
     """The discriminator update only has disc gradients; the generator loss reaches every
     encoder and decoder parameter; both equal plain jax.grad of the losses."""
     x = batch["video"][:, 0]
-    y = ali.one_hot_labels(config, batch["label"])
+    cond = ali.conditions(config, batch["label"])
     z = jax.random.normal(jax.random.key(1), (x.shape[0], config.model.z_dim))
     gen, disc = state.params["gen"], state.params["disc"]
+    nets, stats = ali.networks(config, 3), state.batch_stats["gen"]
 
     @jax.jit
     def grads(gen, disc):
-        fn = ali.joint_logits_fn(config, state.batch_stats["gen"], x, y, z, jax.random.key(2))
+        keys = jax.random.split(jax.random.key(2))
+        fn = ali_game.joint_logits_fn(nets, stats, x, z, *keys, cond)
         out = adversarial.adversarial_grads(fn, gen, disc)
         d_loss = lambda g, d: jnp.mean(losses.gan_discriminator_loss(*fn(g, d)[0]))
         g_loss = lambda g, d: jnp.mean(losses.ali_generator_loss(*fn(g, d)[0]))
@@ -102,11 +104,19 @@ def test_conditional_shapes_and_label_use(config, state, batch):
     assert all("embed_y" in p for p in (*state.params["gen"].values(), state.params["disc"]))
     x, label = batch["video"][:, 0], batch["label"]
     b, r = x.shape[0], config.data.resolution
-    chex.assert_shape(ali.reconstruct(config, state, x, jax.random.key(0), label), (b, r, r, 3))
-    inter = ali.interpolate(config, state, x, x[::-1], 5, None, label, label[::-1])
+    nets = ali.networks(config, 3)
+    cond, reversed_cond = ali.conditions(config, label), ali.conditions(config, label[::-1])
+    # The contract's reconstruction: the first frame of each clip, [B, 1, H, W, C].
+    target, recon = ali.reconstruct(config, state, batch, jax.random.key(0))
+    chex.assert_trees_all_equal(target, batch["video"][:, :1])
+    chex.assert_shape(recon, (b, 1, r, r, 3))
+    inter = ali_game.interpolate(nets, state, x, x[::-1], 5, None, cond, reversed_cond)
     chex.assert_shape(inter, (b, 5, r, r, 3))
     # The ends of an interpolation are the reconstructions from the means.
-    chex.assert_trees_all_close(inter[:, 0], ali.reconstruct(config, state, x, None, label))
+    chex.assert_trees_all_close(inter[:, 0], ali_game.autoencode(nets, state, x, None, cond))
+    chex.assert_trees_all_close(
+        inter[:, -1], ali_game.autoencode(nets, state, x[::-1], None, reversed_cond), atol=1e-6
+    )
     context = {"video": batch["video"][:, :1], "label": label}
     video = ali.sample(config, state, context, jax.random.key(1), 3)
     chex.assert_shape(video, (b, 3, r, r, 3))
@@ -115,14 +125,10 @@ def test_conditional_shapes_and_label_use(config, state, batch):
     chex.assert_shape(ali.sample(config, state, context, jax.random.key(1), 3), (b, 3, r, r, 3))
     # The decoder reads y: another label gives another image from the same z (in training
     # mode, since at initialisation the running statistics make every output sigmoid(~0)).
-    _, decoder, _ = ali._networks(config, 3)
-    variables = {
-        "params": state.params["gen"]["decoder"],
-        "batch_stats": state.batch_stats["gen"]["decoder"],
-    }
+    variables = ali_game.variables(state, "decoder")
     z = jnp.zeros((2, config.model.z_dim))
     y = jax.nn.one_hot(jnp.array([0, 5]), config.model.num_classes)
-    frames, _ = decoder.apply(variables, z, y, train=True, mutable=["batch_stats"])
+    frames, _ = nets.decoder.apply(variables, z, y, train=True, mutable=["batch_stats"])
     assert float(jnp.abs(frames[0] - frames[1]).max()) > 1e-3
 
 
@@ -179,15 +185,35 @@ def test_each_side_lowers_its_loss(config, state, batch):
 
 
 def test_bad_model_settings_raise(config):
-    for field, value in [("z_dim", 0), ("num_classes", -1), ("dropout_hidden", 1.0)]:
+    config_lib.validate(config, ali)
+    for field, value, message in [
+        ("z_dim", 0, "model.z_dim must be >= 1, got 0"),
+        ("num_classes", -1, "model.num_classes must be >= 0, got -1"),
+        ("dropout_hidden", 1.0, r"model.dropout_hidden must be in \[0.0, 1.0\), got 1.0"),
+        ("init_std", 0.0, "model.init_std must be > 0, got 0.0"),
+    ]:
         bad = config.copy_and_resolve_references()
         bad.model[field] = value
-        with pytest.raises(ConfigError, match=field):
-            ali.validate_config(bad)
+        with pytest.raises(ConfigError, match=message):
+            config_lib.validate(bad, ali)
     bad = config.copy_and_resolve_references()
     bad.data.resolution = 24
-    with pytest.raises(ConfigError, match="power of two"):
-        ali.validate_config(bad)
+    with pytest.raises(ConfigError, match="data.resolution must be a power of two >= 16, got 24"):
+        config_lib.validate(bad, ali)
+
+
+def test_defaults_and_eval_metrics(config, state, batch):
+    """Adam 1e-4 / β1 0.5 per side, scored by reconstruction and figures; eval_step scores D
+    and the reconstructions."""
+    assert config.eval.evaluators == ("reconstruction", "figures")
+    for name in ("gen", "disc"):
+        assert dict(config.optim[name]) == dict(kind="adam", lr=1e-4, b1=0.5, b2=0.999)
+    metrics = ali.eval_step(config, state, batch, jax.random.key(0))
+    assert set(metrics) == {
+        "d_loss_val", "g_loss_val", "d_acc_val_data", "d_acc_val_samples", "recon_mse_val",
+        "psnr_val_recon",
+    }  # fmt: skip
+    assert all(np.isfinite(float(v)) for v in metrics.values())
 
 
 def test_command_line_trains_tiny(tmp_path):

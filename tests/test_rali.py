@@ -13,6 +13,7 @@ import pytest
 from helpers import vgen_main
 from PIL import Image
 
+from vgen import ali_game, config_lib
 from vgen.data import make_source
 from vgen.errors import ConfigError
 from vgen.methods import rali
@@ -37,12 +38,11 @@ def setup(request):
     return _setup(request.param)
 
 
-def _apply(config, state, name, *args, **kwargs):
-    encoder, decoder, disc = rali._networks(config, 3)
-    net = {"encoder": encoder, "decoder": decoder, "disc": disc}[name]
+def _apply(config, state, name, *args, num_frames=None, **kwargs):
+    net = getattr(rali.networks(config, 3, num_frames), name)
     if name == "disc":
         return net.apply({"params": state.params["disc"]}, *args, train=False, **kwargs)
-    return net.apply(rali._variables(state, name), *args, **kwargs)
+    return net.apply(ali_game.variables(state, name), *args, **kwargs)
 
 
 def test_shapes(setup):
@@ -52,6 +52,8 @@ def test_shapes(setup):
     zd = config.model.z_dim
     z_shape = (b, t, zd) if config.model.latent == "sequence" else (b, zd)
 
+    nets = rali.networks(config, 3, t)
+
     @jax.jit
     def run(state, video):
         z = rali.prior_sample(config, jax.random.key(0), b, t)
@@ -60,15 +62,18 @@ def test_shapes(setup):
             z=z,
             clips=_apply(config, state, "decoder", z, train=False, num_frames=t),
             logits=_apply(config, state, "disc", video, z),
-            recon=rali.reconstruct(config, state, video, None),
-            inter=rali.interpolate(config, state, video, video[::-1], 3),
+            recon=ali_game.autoencode(nets, state, video, None, {}),
+            # the contract's reconstruction: whole clips
+            hook=rali.reconstruct(config, state, {"video": video}, jax.random.key(1)),
+            inter=ali_game.interpolate(nets, state, video, video[::-1], 3, None, {}, {}),
             # the last `horizon` frames of a generated clip of context + horizon frames
             sample=rali.sample(config, state, {"video": video[:, :1]}, jax.random.key(2), t - 1),
         )
 
     out = run(state, video)
     chex.assert_shape([*out["posterior"], out["z"]], z_shape)
-    chex.assert_shape([out["clips"], out["recon"]], (b, t, r, r, 3))
+    chex.assert_shape([out["clips"], out["recon"], *out["hook"]], (b, t, r, r, 3))
+    chex.assert_trees_all_equal(out["hook"][0], video)
     assert float(out["clips"].min()) >= 0.0 and float(out["clips"].max()) <= 1.0
     chex.assert_shape(out["logits"], (b,))
     chex.assert_shape(out["inter"], (b, 3, t, r, r, 3))
@@ -167,18 +172,38 @@ def test_write_figures(setup, tmp_path):
 
 def test_bad_model_settings_raise():
     config = load_config("tiny")
-    for field, value in [("latent", "frames"), ("z_dim", 0), ("lstm_size", 16),
-                         ("dropout_hidden", 1.0), ("num_frames", 3)]:  # fmt: skip
+    config_lib.validate(config, rali)
+    for field, value, message in [
+        ("latent", "frames", "model.latent must be one of 'single', 'sequence', got 'frames'"),
+        ("z_dim", 0, "model.z_dim must be >= 1, got 0"),
+        ("lstm_size", 3, "model.lstm_size must be a power of two >= 2, got 3"),
+        ("lstm_size", 16, "model.lstm_size must be below data.resolution"),
+        ("dropout_hidden", 1.0, r"model.dropout_hidden must be in \[0.0, 1.0\), got 1.0"),
+        ("num_frames", 3, "model.num_frames fixes the length"),  # 1 + 3 frames per clip
+    ]:
         bad = config.copy_and_resolve_references()
         bad.model[field] = value
-        with pytest.raises(ConfigError, match=field):
-            rali.validate_config(bad)
+        with pytest.raises(ConfigError, match=message):
+            config_lib.validate(bad, rali)
     bad = config.copy_and_resolve_references()
     bad.eval.predict_frames = 10  # one z: the clip length is fixed by model.num_frames
     with pytest.raises(ConfigError, match="num_frames"):
-        rali.validate_config(bad)
+        config_lib.validate(bad, rali)
     bad.model.latent = "sequence"  # z_{1:T} generates any length
-    rali.validate_config(bad)
+    config_lib.validate(bad, rali)
+
+
+def test_defaults_and_eval_metrics(setup):
+    config, batch, state = setup
+    assert config.eval.evaluators == ("reconstruction", "figures")
+    for name in ("gen", "disc"):
+        assert dict(config.optim[name]) == dict(kind="adam", lr=1e-4, b1=0.5, b2=0.999)
+    metrics = jax.jit(functools.partial(rali.eval_step, config))(state, batch, jax.random.key(0))
+    assert set(metrics) == {
+        "d_loss_val", "g_loss_val", "d_acc_val_data", "d_acc_val_samples", "recon_mse_val",
+        "psnr_val_recon",
+    }  # fmt: skip
+    assert all(np.isfinite(float(v)) for v in metrics.values())
 
 
 def test_command_line_trains_tiny(tmp_path):
