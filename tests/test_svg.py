@@ -1,5 +1,6 @@
-"""SVG: encoder/decoder and LSTM shapes, the two scan paths agreeing, teacher forcing and the
-condition, a few training steps, sampling, configs, and one run of the real command line."""
+"""SVG: encoder/decoder shapes, the two scan paths agreeing, teacher forcing and the condition,
+a few training steps, sampling, configs, and one run of the real command line. (Its LSTMs are
+checked against hand-computed gates in test_lstm.py.)"""
 
 import functools
 import json
@@ -15,7 +16,7 @@ from vgen import config_lib, train
 from vgen.data import make_source
 from vgen.errors import ConfigError
 from vgen.methods import svg
-from vgen.nn import encoders, lstm
+from vgen.nn import encoders
 
 
 @pytest.fixture(scope="module")
@@ -79,30 +80,6 @@ def test_vgg64_widths_are_svg():
 def test_bad_resolution_raises():
     with pytest.raises(ValueError, match="power of two"):
         encoders.num_blocks(48)
-
-
-# ---------------------------------------------------------------------------------- LSTMs
-
-
-def test_lstm_scanned_equals_stepped():
-    xs = jax.random.normal(jax.random.key(0), (3, 5, 6))
-    eps = jax.random.normal(jax.random.key(1), (3, 5, 4))
-    cell = lstm.GaussianLSTM(4, hidden=8, layers=2)
-    carry = lstm.zero_carry(3, 8, 2)
-    params = jax.jit(cell.init)(jax.random.key(2), carry, xs[:, 0], eps[:, 0])
-    _, (z, mu, logvar) = lstm.over_time(lstm.GaussianLSTM)(4, 8, 2).apply(params, carry, xs, eps)
-    chex.assert_shape([z, mu, logvar], (3, 5, 4))
-    c, step = carry, jax.jit(cell.apply)
-    for t in range(5):
-        c, (zt, mut, lvt) = step(params, c, xs[:, t], eps[:, t])
-        chex.assert_trees_all_close((zt, mut, lvt), (z[:, t], mu[:, t], logvar[:, t]), atol=1e-5)
-    np.testing.assert_allclose(z, mu + jnp.exp(0.5 * logvar) * eps, rtol=1e-5, atol=1e-6)
-
-    pred = lstm.LSTM(7, hidden=8, layers=2)
-    p = jax.jit(pred.init)(jax.random.key(3), carry, xs[:, 0])
-    _, y = lstm.over_time(lstm.LSTM)(7, 8, 2).apply(p, carry, xs)
-    chex.assert_shape(y, (3, 5, 7))
-    assert float(jnp.abs(y).max()) < 1.0  # tanh output, as SVG's predictor
 
 
 # ------------------------------------------------------------------------------------ SVG
