@@ -15,7 +15,7 @@ import pytest
 import tensorflow_datasets as tfds
 from tensorflow_datasets.testing import mocking
 
-from vgen.config_lib import common_config
+from vgen.config_lib import common_config, set_data
 from vgen.data import make_source
 from vgen.data.bair import TFDS_NAME, BAIRSource, build_synthetic
 from vgen.errors import ConfigError, DatasetNotFoundError
@@ -37,12 +37,9 @@ def no_network():
 
 
 def _config(data_dir: str = "", **data) -> ml_collections.ConfigDict:
+    """A config with every BAIR option declared (config_lib.set_data), as experiment configs do."""
     c = common_config()
-    c.data.name = "bair"
-    c.data.data_dir = data_dir
-    c.data.val_episodes = VAL
-    c.data.num_workers = 2
-    c.data.update(data)
+    set_data(c, "bair", **{"data_dir": data_dir, "val_episodes": VAL, "num_workers": 2, **data})
     return c
 
 

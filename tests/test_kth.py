@@ -11,8 +11,9 @@ import ml_collections
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
-from helpers import REPO, env, vgen_main
+from helpers import REPO, env, load_config, vgen_main
 
+from vgen import config_lib
 from vgen.data import kth
 from vgen.errors import DatasetNotFoundError
 
@@ -122,20 +123,19 @@ def _records(data_dir, resolution=64):
 
 
 def _config(data_dir, resolution=64, person_split="svg") -> ml_collections.ConfigDict:
-    return ml_collections.ConfigDict(
-        {
-            "seed": 0,
-            "data": {
-                "name": "kth",
-                "data_dir": str(data_dir),
-                "resolution": resolution,
-                "context_frames": 2,
-                "predict_frames": 8,
-                "person_split": person_split,
-                "num_workers": 2,
-            },
-        }
+    """A config with every KTH option declared (config_lib.set_data), as experiment configs do."""
+    config = config_lib.common_config()
+    config_lib.set_data(
+        config,
+        "kth",
+        data_dir=str(data_dir),
+        resolution=resolution,
+        context_frames=2,
+        predict_frames=8,
+        person_split=person_split,
+        num_workers=2,
     )
+    return config
 
 
 def _person(filename: str) -> int:
@@ -310,10 +310,9 @@ def test_source_tiny_resolution(data_dir):
 
 
 def test_ffgan_kth_config(data_dir):
-    from configs.ffgan_kth import get_config
     from vgen.data import make_source
 
-    config = get_config("64")
+    config = load_config("ffgan_kth", "64")
     config.data.data_dir = str(data_dir)
     source = make_source(config)
     assert isinstance(source, kth.KTHSource) and source.person_split == "svg"
