@@ -17,6 +17,7 @@ from vgen import adversarial, config_lib, train
 from vgen.data import make_source
 from vgen.errors import ConfigError
 from vgen.methods import mvae
+from vgen.nn import mvae_nets
 
 CURRENT_NETS = ("encoders_0", "lstms_0", "decoders_0")
 PREVIOUS_NETS = ("encoders_1", "lstms_1", "decoders_1")
@@ -151,10 +152,10 @@ def test_method2_routes_each_loss_to_its_own_networks(config2, batch):
 
     enc, dec, disc = own("enc"), own("dec"), own("disc")
     for name in model:
-        g = (grads["dec"] if mvae.is_decoder(name) else grads["enc"])[name]
-        want = dec if mvae.is_decoder(name) else enc
+        g = (grads["dec"] if mvae_nets.is_decoder(name) else grads["enc"])[name]
+        want = dec if mvae_nets.is_decoder(name) else enc
         chex.assert_trees_all_close(g, want["model"][name], rtol=1e-5, atol=1e-8)
-        other = enc if mvae.is_decoder(name) else dec
+        other = enc if mvae_nets.is_decoder(name) else dec
         assert float(optax_norm(jax.tree.map(jnp.subtract, g, other["model"][name]))) > 0, name
     chex.assert_trees_all_close(grads["disc"], disc["disc"], rtol=1e-5, atol=1e-8)
     assert float(optax_norm(disc["model"])) > 0  # the disc loss reaches the model: not applied
@@ -246,10 +247,9 @@ def test_bad_settings_raise(config):
         with pytest.raises(ConfigError, match=f"model.{field}"):
             config_lib.validate(bad, mvae)
     bad = config.copy_and_resolve_references()
-    bad.model.like_layer = bad.model.disc_num_down + 1  # Method-I: the discriminator is unused
-    config_lib.validate(bad, mvae)
     bad.model.reconstruction = "discriminator"
-    with pytest.raises(ConfigError, match="model.like_layer"):
+    bad.model.like_layer = bad.model.disc_num_down + 1
+    with pytest.raises(ConfigError, match="model.like_layer must index a discriminator conv"):
         config_lib.validate(bad, mvae)
     bad = config.copy_and_resolve_references()
     bad.optim.model.lr = 0.0

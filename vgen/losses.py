@@ -150,3 +150,17 @@ def scatter_rows(per_modality: list[jax.Array], num_subsets: int) -> jax.Array:
     for i, values in enumerate(per_modality):
         out = out.at[jnp.array(rows[i]), i].set(values)
     return out
+
+
+def subsampled_elbo_of_rows(
+    log_likelihood: list[jax.Array],
+    kl: jax.Array,
+    subsets: jax.Array,
+    lambdas: jax.Array,
+    beta: jax.Array | float,
+) -> jax.Array:
+    """`subsampled_elbo` with each modality's log p(x_i | z) given only on its rows of
+    `modality_rows` ([S_i, ...] each, as a model decodes them)."""
+    return subsampled_elbo(
+        scatter_rows(log_likelihood, subsets.shape[0]), kl, subsets, lambdas, beta
+    )

@@ -34,48 +34,34 @@ import numpy as np
 from vgen import adversarial, config_lib, losses, optim, schedules, viz
 from vgen.data.pipeline import context_of
 from vgen.metrics import psnr
+from vgen.nn import mvae_nets
+from vgen.nn.batch_stats import apply_with_stats
 from vgen.nn.encoders import ARCHITECTURES
 from vgen.nn.mvae_nets import CURRENT, MVAE, PREVIOUS, Discriminators
 from vgen.train_state import TrainState
 
 RECONSTRUCTIONS = ("pixel", "discriminator")  # Method-I, Method-II
-
-
-def _method2(*checks: config_lib.Check) -> config_lib.Check:
-    """`checks`, run only for Method-II (model.reconstruction == "discriminator")."""
-
-    def check(config: ml_collections.ConfigDict) -> None:
-        if config.model.reconstruction == "discriminator":
-            for c in checks:
-                c(config)
-
-    return check
+MODEL_FIELDS = ("arch", "channels", "g_dim", "z_dim", "rnn_size", "rnn_layers")
 
 
 CONFIG_CHECKS: tuple[config_lib.Check, ...] = (
     config_lib.require_choice("model.arch", ARCHITECTURES),
     config_lib.require_choice("model.reconstruction", RECONSTRUCTIONS),
     config_lib.require_power_of_two("data.resolution", 8),  # vgen.nn.encoders.num_blocks
-    config_lib.require_at_least(
-        1, *(f"model.{n}" for n in ("channels", "g_dim", "z_dim", "rnn_size", "rnn_layers"))
-    ),
-    config_lib.require_at_least(
-        0, "model.random_subsets", "model.lambda_current", "model.lambda_previous"
-    ),
+    config_lib.require_at_least(1, *(f"model.{n}" for n in MODEL_FIELDS[1:])),
+    config_lib.require_at_least(0, *(f"model.{n}" for n in ("random_subsets", "gamma"))),
+    config_lib.require_at_least(0, "model.lambda_current", "model.lambda_previous"),
     *schedules.BETA_CHECKS,
-    _method2(
-        config_lib.require_at_least(
-            1, "model.disc_channels", "model.disc_num_down", "model.disc_hidden"
-        ),
-        config_lib.require(
-            lambda c: 0 <= c.model.like_layer <= c.model.disc_num_down,
-            "model.like_layer must index a discriminator conv layer, 0 .. model.disc_num_down",
-        ),
-        config_lib.require(
-            lambda c: c.data.resolution >> c.model.disc_num_down >= 1,
-            "model.disc_num_down halves data.resolution below one pixel",
-        ),
-        config_lib.require_at_least(0, "model.gamma"),
+    # Method-II's fields (checked for Method-I too, as optim.disc: every MVAE config has them)
+    config_lib.require_at_least(1, "model.disc_channels", "model.disc_num_down"),
+    config_lib.require_at_least(1, "model.disc_hidden"),
+    config_lib.require(
+        lambda c: 0 <= c.model.like_layer <= c.model.disc_num_down,
+        "model.like_layer must index a discriminator conv layer, 0 .. model.disc_num_down",
+    ),
+    config_lib.require(
+        lambda c: c.data.resolution >> c.model.disc_num_down >= 1,
+        "model.disc_num_down halves data.resolution below one pixel",
     ),
 )
 
@@ -86,17 +72,8 @@ def network_names(config: ml_collections.ConfigDict) -> tuple[str, ...]:
 
 
 def _network(config: ml_collections.ConfigDict, video: jax.Array) -> MVAE:
-    m = config.model
-    return MVAE(
-        arch=m.arch,
-        channels=m.channels,
-        g_dim=m.g_dim,
-        z_dim=m.z_dim,
-        rnn_size=m.rnn_size,
-        rnn_layers=m.rnn_layers,
-        resolution=video.shape[2],
-        out_channels=video.shape[-1],
-    )
+    fields = {k: config.model[k] for k in MODEL_FIELDS}
+    return MVAE(**fields, resolution=video.shape[2], out_channels=video.shape[-1])
 
 
 def _discriminators(config: ml_collections.ConfigDict) -> Discriminators:
@@ -104,39 +81,16 @@ def _discriminators(config: ml_collections.ConfigDict) -> Discriminators:
     return Discriminators(m.disc_channels, m.disc_num_down, m.disc_hidden)
 
 
-# ------------------------------------------------------------------------------- the loss
-
-
 def _apply(config, video, params, batch_stats, method: Callable, *args, train: bool):
-    """MVAE `method`(*args, train) -> (output, batch stats): batch norm updates its statistics
-    in training mode and only reads them otherwise."""
-    variables = {"params": params, "batch_stats": batch_stats}
+    """MVAE `method`(*args, train) for clips like video -> (output, batch stats)."""
     model = _network(config, video)
-    if not train:
-        return model.apply(variables, *args, False, method=method), batch_stats
-    out, new = model.apply(variables, *args, True, method=method, mutable=["batch_stats"])
-    return out, new["batch_stats"]
+    return apply_with_stats(model, params, batch_stats, *args, train=train, method=method)
 
 
 def _infer(config, state: TrainState, video: jax.Array, method: Callable, *args):
     """MVAE `method`(*args, train=False) with the state's parameters and running averages."""
     variables = (state.params["model"], state.batch_stats["model"])
     return _apply(config, video, *variables, method, *args, train=False)[0]
-
-
-def is_decoder(name: str) -> bool:
-    """Whether a top-level MVAE parameter (or batch stats) subtree belongs to a decoder."""
-    return name.startswith("decoders")
-
-
-def _merge(encoder_side: dict, decoder_side: dict) -> dict:
-    """The decoders' subtrees of `decoder_side` with every other subtree of `encoder_side`."""
-    return {k: (decoder_side if is_decoder(k) else encoder_side)[k] for k in encoder_side}
-
-
-def _targets(video: jax.Array) -> list[jax.Array]:
-    """What each modality reconstructs: [x_1..x_{T-1}, x_0..x_{T-2}], each [B, T-1, H, W, C]."""
-    return [video[:, 1:], video[:, :-1]]
 
 
 def _draws(config, rng: jax.Array, video: jax.Array, k: int) -> tuple[jax.Array, jax.Array]:
@@ -148,12 +102,84 @@ def _draws(config, rng: jax.Array, video: jax.Array, k: int) -> tuple[jax.Array,
     return subsets, eps
 
 
+# ------------------------------------------------------------------------------- the loss
+
+
 def _negative_elbo(config, log_likelihood: list[jax.Array], kl, subsets, beta) -> jax.Array:
-    """-(mean over clips and steps of Σ_X ELBO(X)) from each modality's log p(x_i | z) on the
-    rows of `losses.modality_rows` ([S_i, B, T-1]) and the KLs [S, B, T-1]."""
-    log_likelihood = losses.scatter_rows(log_likelihood, subsets.shape[0])
+    """-(mean over clips and steps of Σ_X ELBO(X)): log_likelihood [S_i, B, T-1] per modality
+    on its `losses.modality_rows`, kl [S, B, T-1]."""
     lambdas = jnp.array([config.model.lambda_current, config.model.lambda_previous])
-    return -jnp.mean(losses.subsampled_elbo(log_likelihood, kl, subsets, lambdas, beta))
+    return -jnp.mean(losses.subsampled_elbo_of_rows(log_likelihood, kl, subsets, lambdas, beta))
+
+
+def pixel_loss(
+    config: ml_collections.ConfigDict, params, batch_stats, video, subsets, eps, beta
+) -> tuple[jax.Array, tuple[Any, dict[str, jax.Array]]]:
+    """Method-I: -(mean over clips and steps of Σ_X ELBO(X)), log p(x_i | z) = -MSE."""
+    args = (MVAE.reconstructions, video, subsets, eps)
+    (recons, kl), stats = _apply(config, video, params, batch_stats, *args, train=True)
+    targets = mvae_nets.modality_frames(video)
+    mse = [losses.squared_error(r, x[None]) for r, x in zip(recons, targets, strict=True)]
+    metrics = {
+        "kl_joint": jnp.mean(kl[0]),
+        "mse_current_joint": jnp.mean(mse[CURRENT][0]),
+        "mse_previous_joint": jnp.mean(mse[PREVIOUS][0]),
+        "mse_current_alone": jnp.mean(mse[CURRENT][1]),
+        "mse_previous_alone": jnp.mean(mse[PREVIOUS][1]),
+    }
+    return _negative_elbo(config, [-e for e in mse], kl, subsets, beta), (stats, metrics)
+
+
+def _feature_terms(config, disc_params, disc_stats, recons, targets, kl, subsets, beta):
+    """Method-II's losses from the reconstructions and KLs (see `method2_stages`):
+    ({"enc", "dec", "disc"}, (new discriminator batch stats, metrics))."""
+    m, discs = config.model, _discriminators(config)
+    like, gen, disc, correct, metrics = [], [], [], [], {"kl_joint": jnp.mean(kl[0])}
+    for i, name in enumerate(mvae_nets.MODALITIES):
+        (real, fake, f_real, f_fake), disc_stats = apply_with_stats(
+            *(discs, disc_params, disc_stats, i, targets[i], recons[i], m.like_layer),
+            train=True,
+            method=Discriminators.real_and_fake,
+        )
+        ll = losses.feature_log_likelihood(f_real[None], f_fake, 2)  # [S_i, B * (T-1)]
+        like.append(ll.reshape(recons[i].shape[:3]))
+        gen.append(jnp.mean(losses.gan_generator_loss(fake)))
+        disc.append(jnp.mean(losses.gan_discriminator_loss(real, fake)))
+        correct += [
+            losses.discriminator_accuracy(real, True),
+            losses.discriminator_accuracy(fake.reshape(-1), False),
+        ]
+        metrics[f"mse_{name}_joint"] = jnp.mean(losses.squared_error(recons[i][0], targets[i]))
+    like_term = _negative_elbo(config, like, kl, subsets, 0.0)
+    metrics |= {"nll_like": like_term, "d_acc": jnp.mean(jnp.concatenate(correct))}
+    out = {
+        "enc": _negative_elbo(config, like, kl, subsets, beta),
+        "dec": m.gamma * like_term + sum(gen),
+        "disc": sum(disc),
+    }
+    return out, (disc_stats, metrics)
+
+
+def method2_stages(
+    config: ml_collections.ConfigDict, batch_stats, video, subsets, eps, beta
+) -> tuple[Callable, Callable, Callable]:
+    """Method-II's training pass on video [B, T, H, W, C] as the three stages of
+    `adversarial.staged_grads` (encode and decode both take the "model" params):
+
+      encode(model) -> ((z [S, B, T-1, z_dim] of each subset's PoE, KL [S, B, T-1]), stats)
+      decode(model, z) -> ([recon_a [S_a, B, T-1, H, W, C], recon_b [S_b, ...]], stats)
+      losses(disc, recons, KL) -> ({"enc", "dec", "disc"}, (disc stats, metrics))
+    "enc" = -(mean Σ_X ELBO(X)) with log p(x_i | z) = log N(Dis_l(x_i) | Dis_l(x̂_i), I) trains
+    encoders and LSTMs; "dec" = γ × its likelihood term + Σ_i -log D_i(x̂_i) the decoders;
+    "disc" = Σ_i -log D_i(x_i) - log(1 - D_i(x̂_i)) (x̂_i: every subset holding i) the Ds."""
+    stats, targets = batch_stats["model"], mvae_nets.modality_frames(video)
+    return (
+        lambda p: _apply(config, video, p, stats, MVAE.posteriors, video, subsets, eps, train=True),
+        lambda p, z: _apply(config, video, p, stats, MVAE.decode_rows, z, train=True),
+        lambda p, recons, kl: _feature_terms(
+            config, p, batch_stats["disc"], recons, targets, kl, subsets, beta
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------- interface
@@ -175,92 +201,6 @@ def init(config: ml_collections.ConfigDict, rng: jax.Array, example_batch: dict)
     )
 
 
-def pixel_loss(
-    config: ml_collections.ConfigDict, params, batch_stats, video, subsets, eps, beta
-) -> tuple[jax.Array, tuple[Any, dict[str, jax.Array]]]:
-    """Method-I: -(mean over clips and steps of Σ_X ELBO(X)), log p(x_i | z) = -MSE."""
-    args = (MVAE.reconstructions, video, subsets, eps)
-    (recons, kl), stats = _apply(config, video, params, batch_stats, *args, train=True)
-    mse = [losses.squared_error(r, x[None]) for r, x in zip(recons, _targets(video), strict=True)]
-    metrics = {
-        "kl_joint": jnp.mean(kl[0]),
-        "mse_current_joint": jnp.mean(mse[CURRENT][0]),
-        "mse_previous_joint": jnp.mean(mse[PREVIOUS][0]),
-        "mse_current_alone": jnp.mean(mse[CURRENT][1]),
-        "mse_previous_alone": jnp.mean(mse[PREVIOUS][1]),
-    }
-    return _negative_elbo(config, [-e for e in mse], kl, subsets, beta), (stats, metrics)
-
-
-def _feature_terms(config, disc_params, disc_stats, recons, targets, kl, subsets, beta):
-    """Method-II's losses from the reconstructions and KLs (see `method2_stages`):
-    ({"enc", "dec", "disc"}, (new discriminator batch stats, metrics))."""
-    m, discs = config.model, _discriminators(config)
-    like, gen, disc, correct = [], [], [], []
-    for i in (CURRENT, PREVIOUS):
-        (real, fake, f_real, f_fake), new = discs.apply(
-            {"params": disc_params, "batch_stats": disc_stats},
-            *(i, targets[i], recons[i], m.like_layer, True),
-            method=Discriminators.real_and_fake,
-            mutable=["batch_stats"],
-        )
-        disc_stats = new["batch_stats"]
-        ll = losses.feature_log_likelihood(f_real[None], f_fake, 2)  # [S_i, B * (T-1)]
-        like.append(ll.reshape(recons[i].shape[:3]))
-        gen.append(jnp.mean(losses.gan_generator_loss(fake)))
-        disc.append(jnp.mean(losses.gan_discriminator_loss(real, fake)))
-        correct += [
-            losses.discriminator_accuracy(real, True),
-            losses.discriminator_accuracy(fake.reshape(-1), False),
-        ]
-    like_term = _negative_elbo(config, like, kl, subsets, 0.0)
-    out = {
-        "enc": _negative_elbo(config, like, kl, subsets, beta),
-        "dec": m.gamma * like_term + sum(gen),
-        "disc": sum(disc),
-    }
-    mse = [losses.squared_error(recons[i][0], targets[i]) for i in (CURRENT, PREVIOUS)]
-    metrics = {
-        "kl_joint": jnp.mean(kl[0]),
-        "nll_like": like_term,
-        "mse_current_joint": jnp.mean(mse[CURRENT]),
-        "mse_previous_joint": jnp.mean(mse[PREVIOUS]),
-        "d_acc": jnp.mean(jnp.concatenate(correct)),
-    }
-    return out, (disc_stats, metrics)
-
-
-def method2_stages(
-    config: ml_collections.ConfigDict, batch_stats, video, subsets, eps, beta
-) -> tuple[Callable, Callable, Callable]:
-    """Method-II's training pass on video [B, T, H, W, C] as the three stages of
-    `adversarial.staged_grads` (encode and decode both take the "model" params):
-
-      encode(model) -> ((z [S, B, T-1, z_dim] of each subset's PoE, KL [S, B, T-1]), stats)
-      decode(model, z) -> ([recon_a [S_a, B, T-1, H, W, C], recon_b [S_b, ...]], stats)
-      losses(disc, recons, KL) -> ({"enc", "dec", "disc"}, (disc stats, metrics)):
-        "enc"   -(mean Σ_X ELBO(X)), log p(x_i | z) = log N(Dis_l(x_i) | Dis_l(x̂_i), I)
-        "dec"   γ × that feature likelihood term (λ-weighted, negated) + Σ_i -log D_i(x̂_i)
-        "disc"  Σ_i -log D_i(x_i) - log(1 - D_i(x̂_i)), real frames against the reconstructions
-                of every subset holding modality i
-    Encoders and LSTMs are trained by "enc", decoders (`is_decoder`) by "dec", the
-    discriminators by "disc"."""
-    stats, targets = batch_stats["model"], _targets(video)
-
-    def encode(params):
-        args = (MVAE.posteriors, video, subsets, eps)
-        return _apply(config, video, params, stats, *args, train=True)
-
-    def decode(params, z):
-        return _apply(config, video, params, stats, MVAE.decode_rows, z, train=True)
-
-    def losses_fn(params, recons, kl):
-        disc_stats = batch_stats["disc"]
-        return _feature_terms(config, params, disc_stats, recons, targets, kl, subsets, beta)
-
-    return encode, decode, losses_fn
-
-
 def train_step(
     config: ml_collections.ConfigDict, state: TrainState, batch: dict, rng: jax.Array
 ) -> tuple[TrainState, dict[str, jax.Array]]:
@@ -275,9 +215,9 @@ def train_step(
             *fns, params["model"], params["model"], params["disc"]
         )
         enc_stats, dec_stats, (disc_stats, metrics) = auxes
-        state = state.apply_gradients("model", _merge(grads["enc"], grads["dec"]))
+        state = state.apply_gradients("model", mvae_nets.merge_sides(grads["enc"], grads["dec"]))
         state = state.apply_gradients("disc", grads["disc"])
-        stats = {"model": _merge(enc_stats, dec_stats), "disc": disc_stats}
+        stats = {"model": mvae_nets.merge_sides(enc_stats, dec_stats), "disc": disc_stats}
         metrics.update({f"loss_{k}": v for k, v in values.items()})
     else:
         (loss, (model_stats, metrics)), grads = jax.value_and_grad(
@@ -314,10 +254,10 @@ def reconstruct_subsets(
     averages): ([recon_a, recon_b] [2, B, T-1, H, W, C] (rows: joint, alone), targets, KL
     [3, B, T-1])."""
     video = batch["video"]
-    subsets, eps = _draws(config, rng, video, 0)
-    args = (MVAE.reconstructions, video, subsets, eps)
-    recons, kl = _infer(config, state, video, *args)
-    return recons, _targets(video), kl
+    recons, kl = _infer(
+        config, state, video, MVAE.reconstructions, video, *_draws(config, rng, video, 0)
+    )
+    return recons, mvae_nets.modality_frames(video), kl
 
 
 def reconstruct(
@@ -372,14 +312,8 @@ def write_figures(
     rec_rng, pred_rng, prior_rng = jax.random.split(rng, 3)
     recons, targets, _ = reconstruct_subsets(config, state, batch, rec_rng)
     t = c - 1  # index of the pair (x_{c-1}, x_c) among the T-1 steps
-    columns = [
-        targets[PREVIOUS][:, t],
-        targets[CURRENT][:, t],
-        recons[PREVIOUS][0, :, t],
-        recons[CURRENT][0, :, t],
-        recons[PREVIOUS][1, :, t],
-        recons[CURRENT][1, :, t],
-    ]
+    columns = [targets[PREVIOUS][:, t], targets[CURRENT][:, t]]
+    columns += [recons[i][row, :, t] for row in (0, 1) for i in (PREVIOUS, CURRENT)]
     preds = sample(config, state, context_of(batch, c), pred_rng, video.shape[1] - c)
     predicted = jnp.concatenate([video[:, :c], preds], axis=1)
     z = jax.random.normal(prior_rng, (num, config.model.z_dim))

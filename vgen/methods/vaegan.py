@@ -48,6 +48,7 @@ import numpy as np
 from vgen import adversarial, config_lib, losses, optim, viz
 from vgen.data.pipeline import random_frames
 from vgen.metrics import psnr
+from vgen.nn.batch_stats import apply_with_stats
 from vgen.nn.vaegan_nets import Decoder, Discriminator, Encoder
 from vgen.ops.gaussian import sample_gaussian
 from vgen.train_state import TrainState
@@ -61,8 +62,7 @@ CONFIG_CHECKS: tuple[config_lib.Check, ...] = (
     ),
     config_lib.require(
         lambda c: c.data.resolution >> c.model.num_down >= 1,
-        "model.num_down halves data.resolution below one pixel; use at most "
-        "log2(data.resolution)",
+        "model.num_down halves data.resolution below one pixel; use at most log2(data.resolution)",
     ),
     config_lib.require(
         lambda c: 0 <= c.model.like_layer <= c.model.num_down,
@@ -99,9 +99,7 @@ def stages(
     b, gamma = x.shape[0], config.model.gamma
 
     def apply(net, name, params, *args):
-        variables = {"params": params, "batch_stats": batch_stats[name]}
-        out, new = net.apply(variables, *args, train=True, mutable=["batch_stats"])
-        return out, new["batch_stats"]
+        return apply_with_stats(net, params, batch_stats[name], *args, train=True)
 
     def encode(params):
         (mu, logvar), stats = apply(encoder, "enc", params, x)

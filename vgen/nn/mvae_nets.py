@@ -24,6 +24,23 @@ MODALITIES = ("current", "previous")  # a = x_t, b = x_{t-1}
 CURRENT, PREVIOUS = 0, 1
 
 
+def modality_frames(video: jax.Array) -> list[jax.Array]:
+    """Each modality's frames of video [B, T, H, W, C] at steps t = 1..T-1: [x_1..x_{T-1},
+    x_0..x_{T-2}], each [B, T-1, H, W, C]."""
+    return [video[:, 1:], video[:, :-1]]
+
+
+def is_decoder(name: str) -> bool:
+    """Whether a top-level MVAE parameter (or batch stats) subtree belongs to a decoder."""
+    return name.startswith("decoders")
+
+
+def merge_sides(encoder_side: dict, decoder_side: dict) -> dict:
+    """An MVAE tree of the decoders' subtrees of `decoder_side` and every other (encoders,
+    LSTMs) of `encoder_side`."""
+    return {k: (decoder_side if is_decoder(k) else encoder_side)[k] for k in encoder_side}
+
+
 class MVAE(nn.Module):
     """Encoders, expert LSTMs and decoders of both modalities (one parameter tree)."""
 
