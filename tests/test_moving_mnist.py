@@ -300,8 +300,7 @@ def test_float_digits_accepted(sto):
 
 
 def test_registered_source_reads_npz_from_config(tmp_path):
-    import ml_collections
-
+    from vgen import config_lib
     from vgen.data import make_source
 
     rng = np.random.default_rng(0)
@@ -313,18 +312,15 @@ def test_registered_source_reads_npz_from_config(tmp_path):
         x_test=rng.integers(0, 256, (6, 28, 28), dtype=np.uint8),
         y_test=rng.integers(0, 10, 6),
     )
-    config = ml_collections.ConfigDict(
-        {
-            "seed": 0,
-            "data": {
-                "name": "moving_mnist",
-                "mnist_npz": str(path),
-                "stochastic": True,
-                "resolution": 32,
-                "context_frames": 2,
-                "predict_frames": 3,
-            },
-        }
+    config = config_lib.common_config()
+    config_lib.set_data(
+        config,
+        "moving_mnist",
+        mnist_npz=str(path),
+        stochastic=True,
+        resolution=32,
+        context_frames=2,
+        predict_frames=3,
     )
     source = make_source(config)
     assert source.stochastic
