@@ -47,19 +47,19 @@ def _config(method: str):
     return load_config(CONFIGS[method], "tiny")
 
 
-def _params(fn) -> tuple[list[str], list[str]]:
-    """(parameters without defaults, parameters with defaults) of `fn`, but `self`."""
-    params = [p for p in inspect.signature(fn).parameters.values() if p.name != "self"]
-    required = [p.name for p in params if p.default is inspect.Parameter.empty]
-    return required, [p.name for p in params if p.default is not inspect.Parameter.empty]
+def _required_params(fn) -> tuple[str, ...]:
+    """The names of `fn`'s parameters without defaults, but `self`."""
+    params = inspect.signature(fn).parameters.values()
+    return tuple(p.name for p in params if p.default is p.empty and p.name != "self")
 
 
 def _check_signature(module, name: str, expected: tuple[str, ...]) -> str | None:
+    """None, or what is wrong with `module.<name>`'s signature."""
     fn = getattr(module, name)
     if not callable(fn):
         return f"{name} is not callable"
-    required, _ = _params(fn)
-    if tuple(required) != expected:
+    required = _required_params(fn)
+    if required != expected:
         return f"{name}({', '.join(required)}), the contract is {name}({', '.join(expected)})"
     return None
 
@@ -88,8 +88,7 @@ def test_module_satisfies_the_contract(method):
     for name in REQUIRED:
         member = getattr(Method, name, None)
         if callable(member):
-            expected, _ = _params(member)
-            wrong.append(_check_signature(module, name, tuple(expected)))
+            wrong.append(_check_signature(module, name, _required_params(member)))
     for name in OPTIONAL_HOOKS:
         if hasattr(module, name):
             wrong.append(_check_signature(module, name, OPTIONAL_PARAMS[name]))
