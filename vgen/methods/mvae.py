@@ -185,10 +185,10 @@ def method2_stages(
 # ---------------------------------------------------------------------------- interface
 
 
-def init(config: ml_collections.ConfigDict, rng: jax.Array, example_batch: dict) -> TrainState:
+def init(config: ml_collections.ConfigDict, rng: jax.Array, batch: dict) -> TrainState:
     """Initialises encoders, LSTMs and decoders (one Adam, as the MVAE code) and, for
     Method-II, the two discriminators (RMSProp, as VAE-GAN)."""
-    video = jnp.asarray(example_batch["video"])
+    video = jnp.asarray(batch["video"])
     model_rng, disc_rng = jax.random.split(rng)
     variables = {"model": _network(config, video).init(model_rng, video, train=False)}
     if "disc" in network_names(config):

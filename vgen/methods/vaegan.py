@@ -135,9 +135,9 @@ def stages(
 # ---------------------------------------------------------------------------- interface
 
 
-def init(config: ml_collections.ConfigDict, rng: jax.Array, example_batch: dict) -> TrainState:
-    """Initialises the three networks for frames like example_batch["video"] [B, T, H, W, C]."""
-    x = jnp.asarray(example_batch["video"])[:, 0]
+def init(config: ml_collections.ConfigDict, rng: jax.Array, batch: dict) -> TrainState:
+    """Initialises the three networks for frames like batch["video"] [B, T, H, W, C]."""
+    x = jnp.asarray(batch["video"])[:, 0]
     encoder, decoder, disc = networks(config, x.shape[-1])
     e_rng, d_rng, s_rng = jax.random.split(rng, 3)
     z = jnp.zeros((x.shape[0], config.model.z_dim))
