@@ -115,7 +115,7 @@ def interpolate(
     return out.reshape(x_a.shape[0], steps, *out.shape[1:])
 
 
-def interpolation_figure_rows(
+def interpolate_halves(
     nets: Networks, state: TrainState, x: jax.Array, steps: int, rng: jax.Array, cond: Cond
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Interpolations from the first half of x [N, ...] to the second: x_a [N/2, ...],

@@ -91,10 +91,10 @@ def conditions(config: ml_collections.ConfigDict, label: jax.Array | None) -> al
     return {"y": one_hot_labels(config, label)}
 
 
-def init(config: ml_collections.ConfigDict, rng: jax.Array, example_batch: dict) -> TrainState:
-    """Initialises encoder, decoder and discriminator for frames like example_batch["video"]."""
-    x = jnp.asarray(example_batch["video"])[:, 0]
-    cond = conditions(config, example_batch.get("label"))
+def init(config: ml_collections.ConfigDict, rng: jax.Array, batch: dict) -> TrainState:
+    """Initialises encoder, decoder and discriminator for frames like batch["video"]."""
+    x = jnp.asarray(batch["video"])[:, 0]
+    cond = conditions(config, batch.get("label"))
     z = jnp.zeros((x.shape[0], config.model.z_dim))
     return ali_game.init(config, networks(config, x.shape[-1]), rng, x, z, cond)
 
@@ -192,7 +192,7 @@ def write_figures(
         samples = np.asarray(sample(config, state, {"video": x[:1, None]}, s_rng, num * num))
         samples = samples.reshape(num, num, *x.shape[1:])
     recon = ali_game.autoencode(nets, state, x, r_rng, cond)
-    inter = ali_game.interpolation_figure_rows(nets, state, x, steps, i_rng, cond)
+    inter = ali_game.interpolate_halves(nets, state, x, steps, i_rng, cond)
     figures = {
         "samples": viz.image_grid(list(samples)),
         "reconstructions": viz.image_grid([x, recon]),

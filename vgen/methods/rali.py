@@ -130,9 +130,9 @@ def prior_sample(
     return jax.random.normal(rng, (batch, *per_step, config.model.z_dim))
 
 
-def init(config: ml_collections.ConfigDict, rng: jax.Array, example_batch: dict) -> TrainState:
-    """Initialises encoder, decoder and discriminator for clips like example_batch["video"]."""
-    video = jnp.asarray(example_batch["video"])
+def init(config: ml_collections.ConfigDict, rng: jax.Array, batch: dict) -> TrainState:
+    """Initialises encoder, decoder and discriminator for clips like batch["video"]."""
+    video = jnp.asarray(batch["video"])
     z = jnp.zeros(prior_sample(config, rng, *video.shape[:2]).shape)
     return ali_game.init(config, _clip_networks(config, video), rng, video, z, NO_COND)
 
@@ -208,7 +208,7 @@ def write_figures(
     prior = prior_sample(config, s_rng, num, video.shape[1])
     samples = ali_game.decode(nets, state, prior, NO_COND)
     recon = ali_game.autoencode(nets, state, video, r_rng, NO_COND)
-    x_a, inter, x_b = ali_game.interpolation_figure_rows(nets, state, video, steps, i_rng, NO_COND)
+    x_a, inter, x_b = ali_game.interpolate_halves(nets, state, video, steps, i_rng, NO_COND)
     inter_rows = [x_a, *(inter[:, i] for i in range(steps)), x_b]  # rows: interpolation steps
     figures = {
         "samples": (viz.video_grid([samples]), viz.filmstrip([samples])),
