@@ -3,6 +3,7 @@ forcing schedules against the lab report's definitions (per-epoch tables, writte
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 import pytest
 
@@ -131,13 +132,20 @@ def test_constant_kl_and_unknown_kind():
 @pytest.mark.parametrize("niter, start, lower_bound", [(300, 11, 0.0), (50, 0, 0.2), (20, 5, 0.5)])
 def test_teacher_forcing_matches_report(niter, start, lower_bound):
     want = lab_tfr_table(niter, start, lower_bound)
-    decay = 1.0 / (niter - start - 1)
-    f = jax.jit(
-        lambda s: schedules.teacher_forcing_ratio(
-            s, start=start, decay=decay, lower_bound=lower_bound, steps_per_epoch=3
+    train = ml_collections.ConfigDict(
+        dict(
+            tf_init=1.0,
+            tf_start=start,
+            tf_decay=1.0 / (niter - start - 1),
+            tf_lower_bound=lower_bound,
+            steps_per_epoch=3,
         )
     )
+    f = jax.jit(lambda s: schedules.teacher_forcing_ratio(train, s))
     got = np.array([float(f(3 * e + 2)) for e in range(niter)])  # the last step of each epoch
     np.testing.assert_allclose(got, want, atol=1e-5)
     if lower_bound == 0.0:
         assert abs(got[-1]) < 1e-5  # the report's decay reaches 0 in the last epoch
+    assert not schedules.always_teacher_forced(train)
+    train.tf_decay = 0.0
+    assert schedules.always_teacher_forced(train)

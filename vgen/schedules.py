@@ -62,26 +62,19 @@ def kl_weight(
     return jnp.minimum(i / (period * ratio), 1.0)
 
 
-def teacher_forcing_ratio(
-    step: jax.Array,
-    *,
-    start: int,
-    decay: float,
-    lower_bound: float,
-    init: float = 1.0,
-    steps_per_epoch: int = 1,
-) -> jax.Array:
-    """Probability of feeding the ground-truth frame (the lab report's teacher forcing ratio).
+def teacher_forcing_ratio(train: ml_collections.ConfigDict, step: jax.Array) -> jax.Array:
+    """Probability of feeding the ground-truth frame at `step` (the lab report's teacher forcing
+    ratio), from train.tf_init, tf_start, tf_decay, tf_lower_bound and steps_per_epoch.
 
-    `init` until epoch `start`; the report lowers it by `decay` at the end of every epoch
-    >= start, clipped at `lower_bound`, so epoch e trains with
-        max(lower_bound, init - decay * max(0, e - start)).
+    tf_init until epoch tf_start; the report lowers it by tf_decay at the end of every epoch
+    >= tf_start, clipped at tf_lower_bound, so epoch e trains with
+        max(tf_lower_bound, tf_init - tf_decay * max(0, e - tf_start)).
     The report's decay, 1 / (niter - start - 1), reaches init - 1 in the last epoch.
     An epoch is `steps_per_epoch` steps (1: the schedule moves every step).
     """
-    e = _epoch(step, steps_per_epoch).astype(jnp.float32)
-    ratio = init - decay * jnp.maximum(e - start, 0.0)
-    return jnp.maximum(ratio, lower_bound).astype(jnp.float32)
+    e = _epoch(step, train.steps_per_epoch).astype(jnp.float32)
+    ratio = train.tf_init - train.tf_decay * jnp.maximum(e - train.tf_start, 0.0)
+    return jnp.maximum(ratio, train.tf_lower_bound).astype(jnp.float32)
 
 
 def beta(train: ml_collections.ConfigDict, step: jax.Array) -> jax.Array:
@@ -98,25 +91,12 @@ def beta(train: ml_collections.ConfigDict, step: jax.Array) -> jax.Array:
     return train.beta * factor
 
 
-def teacher_forcing(train: ml_collections.ConfigDict, step: jax.Array) -> jax.Array:
-    """The teacher forcing ratio at `step` of the schedule in train.tf_init, tf_start, tf_decay,
-    tf_lower_bound and steps_per_epoch (see `teacher_forcing_ratio`)."""
-    return teacher_forcing_ratio(
-        step,
-        init=train.tf_init,
-        start=train.tf_start,
-        decay=train.tf_decay,
-        lower_bound=train.tf_lower_bound,
-        steps_per_epoch=train.steps_per_epoch,
-    )
-
-
 def always_teacher_forced(train: ml_collections.ConfigDict) -> bool:
-    """Whether `teacher_forcing` is 1 throughout: a static property of the config."""
+    """Whether `teacher_forcing_ratio` is 1 throughout: a static property of the config."""
     return train.tf_init >= 1.0 and (train.tf_decay == 0 or train.tf_lower_bound >= 1.0)
 
 
-# The checks of the fields `beta` and `teacher_forcing` read (part of a method's CONFIG_CHECKS).
+# Checks of the fields `beta` and `teacher_forcing_ratio` read (part of a method's CONFIG_CHECKS).
 BETA_CHECKS: tuple[Check, ...] = (
     require_at_least(0, "train.beta"),
     require_choice("train.kl_schedule", KL_SCHEDULES),
@@ -128,11 +108,3 @@ TEACHER_FORCING_CHECKS: tuple[Check, ...] = (
     require(lambda c: 0 <= c.train.tf_lower_bound <= 1, "train.tf_lower_bound must be in [0, 1]"),
     require_at_least(0, "train.tf_decay", "train.tf_start"),
 )
-
-
-def validate_beta(train: ml_collections.ConfigDict) -> None:
-    """Raises ConfigError for KL weight settings `beta` cannot use (BETA_CHECKS on `train`; for
-    callers not yet on CONFIG_CHECKS)."""
-    config = ml_collections.ConfigDict({"train": train})
-    for check in BETA_CHECKS:
-        check(config)

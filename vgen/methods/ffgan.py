@@ -1,9 +1,9 @@
 """Feature-flow GAN (thesis ch. 6.3): next-frame generation by moving features along a flow field.
 
-Generator (Eq. 6.2, vgen.nn.flow_generator), one step:
+Generator (Eq. 6.2, vgen.nn.ffgan_nets), one step:
   x̃_t = D2(F[E1(x_{t-1}), D1(z_t, E2(E1(x_{t-1})))])
 with the flow F applied at resolution / flow_downsample; batch norm in the generator, weight norm
-in the causal discriminator (6.3.3, vgen.nn.causal_discriminator).
+in the causal discriminator (6.3.3).
 
 Training (6.3.3): non-saturating GAN loss with both updates in one step; closed/open loop: the
 first `closed_loop_frames` predicted frames are generated from ground-truth inputs and also get an
@@ -23,9 +23,10 @@ from vgen import config_lib, losses, optim, schedules
 from vgen.config_lib import require, require_at_least, require_choice, require_power_of_two
 from vgen.data.pipeline import context_of
 from vgen.metrics import psnr
-from vgen.nn.causal_discriminator import DISCRIMINATORS, FFDiscriminator
-from vgen.nn.flow_generator import FFGenerator
+from vgen.nn.ffgan_nets import DISCRIMINATORS, FFDiscriminator, FFGenerator
 from vgen.train_state import TrainState
+
+Config = ml_collections.ConfigDict
 
 # The networks of every FF-GAN `:tiny` config.
 TINY_MODEL = dict(channels=4, fixel_channels=8, disc_channels=4)
@@ -45,7 +46,7 @@ CONFIG_CHECKS = (
 )
 
 
-def _networks(config: ml_collections.ConfigDict) -> tuple[FFGenerator, FFDiscriminator]:
+def _networks(config: Config) -> tuple[FFGenerator, FFDiscriminator]:
     m = config.model
     gen = FFGenerator(
         channels=m.channels,
@@ -59,13 +60,13 @@ def _networks(config: ml_collections.ConfigDict) -> tuple[FFGenerator, FFDiscrim
     return gen, disc
 
 
-def _teacher_mask(config: ml_collections.ConfigDict, num_frames: int) -> jax.Array:
+def _teacher_mask(config: Config, num_frames: int) -> jax.Array:
     """use_real [T-1]: the step predicting frame t reads the real x_{t-1} (context, closed loop)."""
     t = jnp.arange(1, num_frames)
     return t < config.data.context_frames + config.train.closed_loop_frames
 
 
-def _draw_z(config: ml_collections.ConfigDict, rng: jax.Array, batch: int, frames: int):
+def _draw_z(config: Config, rng: jax.Array, batch: int, frames: int):
     return jax.random.normal(rng, (batch, frames - 1, config.model.z_dim))
 
 
@@ -76,10 +77,10 @@ def _with_context(video: jax.Array, preds: jax.Array, context: int) -> jax.Array
     return jnp.where(t < context, video, generated)
 
 
-def init(config: ml_collections.ConfigDict, rng: jax.Array, example_batch: dict) -> TrainState:
-    """Initialises generator and discriminator for videos shaped like example_batch["video"]."""
+def init(config: Config, rng: jax.Array, batch: dict) -> TrainState:
+    """Initialises generator and discriminator for videos shaped like batch["video"]."""
     gen, disc = _networks(config)
-    video = jnp.asarray(example_batch["video"])
+    video = jnp.asarray(batch["video"])
     b, t = video.shape[:2]
     g_rng, d_rng, z_rng = jax.random.split(rng, 3)
     z = _draw_z(config, z_rng, b, t)
@@ -92,7 +93,7 @@ def init(config: ml_collections.ConfigDict, rng: jax.Array, example_batch: dict)
     )
 
 
-def _active_steps(config: ml_collections.ConfigDict, step: jax.Array, num_frames: int):
+def _active_steps(config: Config, step: jax.Array, num_frames: int):
     """[T] mask of the predicted frames the curriculum currently trains on, and their count."""
     c = config.data.context_frames
     length = schedules.curriculum_length(
@@ -106,7 +107,7 @@ def _active_steps(config: ml_collections.ConfigDict, step: jax.Array, num_frames
 
 
 def train_step(
-    config: ml_collections.ConfigDict, state: TrainState, batch: dict, rng: jax.Array
+    config: Config, state: TrainState, batch: dict, rng: jax.Array
 ) -> tuple[TrainState, dict[str, jax.Array]]:
     """One simultaneous generator + discriminator update on a batch of videos [B, T, H, W, C]."""
     gen, disc = _networks(config)
@@ -149,22 +150,15 @@ def train_step(
     (d_loss, (real_logits, fake_logits)), d_grads = jax.value_and_grad(disc_loss, has_aux=True)(
         state.params["disc"]
     )
+    accuracy = lambda logits, real: losses.masked_mean(
+        losses.discriminator_accuracy(logits, real), active[None]
+    )
+    metrics = dict(g_loss=g_loss, g_adv=g_adv, l2=l2, d_loss=d_loss)
+    metrics["d_acc_train_data"] = accuracy(real_logits, True)
+    metrics["d_acc_samples"] = accuracy(fake_logits, False)
+    metrics["curriculum_frames"] = length.astype(jnp.float32)
     state = state.apply_gradients("gen", g_grads).apply_gradients("disc", d_grads)
-    state = state.replace(step=state.step + 1, batch_stats={"gen": g_stats})
-    metrics = {
-        "g_loss": g_loss,
-        "g_adv": g_adv,
-        "l2": l2,
-        "d_loss": d_loss,
-        "d_acc_train_data": losses.masked_mean(
-            losses.discriminator_accuracy(real_logits, True), active[None]
-        ),
-        "d_acc_samples": losses.masked_mean(
-            losses.discriminator_accuracy(fake_logits, False), active[None]
-        ),
-        "curriculum_frames": length.astype(jnp.float32),
-    }
-    return state, metrics
+    return state.replace(step=state.step + 1, batch_stats={"gen": g_stats}), metrics
 
 
 def _free_run(config, state: TrainState, context: jax.Array, rng: jax.Array, horizon: int):
@@ -183,11 +177,7 @@ def _free_run(config, state: TrainState, context: jax.Array, rng: jax.Array, hor
 
 
 def sample(
-    config: ml_collections.ConfigDict,
-    state: TrainState,
-    context: dict[str, jax.Array],
-    rng: jax.Array,
-    horizon: int,
+    config: Config, state: TrainState, context: dict[str, jax.Array], rng: jax.Array, horizon: int
 ) -> jax.Array:
     """Free-running prediction: context {"video": [B, c, H, W, C]} -> next frames
     [B, horizon, H, W, C]."""
@@ -197,7 +187,7 @@ def sample(
 
 
 def eval_step(
-    config: ml_collections.ConfigDict, state: TrainState, batch: dict, rng: jax.Array
+    config: Config, state: TrainState, batch: dict, rng: jax.Array
 ) -> dict[str, jax.Array]:
     """Validation metrics: the discriminator's accuracy on held-out data and on free-running
     samples (the curves of thesis Fig. 6.10), and the samples' PSNR."""
@@ -215,17 +205,17 @@ def eval_step(
 
 
 def intermediates(
-    config: ml_collections.ConfigDict, state: TrainState, context: dict, rng, horizon: int
+    config: Config, state: TrainState, context: dict, rng, horizon: int
 ) -> dict[str, Any]:
     """Past-frame masks [B, T-1, H, W, 1] and flow fields [B, T-1, h, w, κ²] of a free run."""
     return _free_run(config, state, context["video"], rng, horizon)[1]
 
 
-def default_config() -> ml_collections.ConfigDict:
+def default_config() -> Config:
     """The common fields plus this method's model and training settings (thesis 6.3.3)."""
     config = config_lib.common_config()
     config.method = "ffgan"
-    config.model = ml_collections.ConfigDict(
+    config.model = Config(
         dict(
             channels=32,  # first conv width of E1 (doubles per downsampling), mirrored in D2
             fixel_channels=64,  # feature (fixel) channels moved by F

@@ -10,10 +10,11 @@ One step predicts frame t from frame t-1 (t = 1 .. T-1):
   x̂_t = D(g_t, skips)                          decoder; skips of x_{t-1} while it is a context
                                                 frame, then those of the last one, x_{c-1}
 (SVG's code stops updating the skips one step earlier, at x_{c-2}; the paper's last context
-frame is used here.) The networks are vgen.nn.svg's. Loss per predicted frame, averaged over t:
-MSE(x̂_t, x_t) + β_step · KL(q || p) summed over z and averaged over the batch, as SVG (which
-sums over t: the same up to a constant). β_step = train.beta × the KL annealing factor
-(constant / monotonic / cyclical, vgen.schedules).
+frame is used here.) The networks are vgen.nn.svg_nets.
+
+Loss per predicted frame, averaged over t: MSE(x̂_t, x_t) + β_step · KL(q || p) summed over z
+and averaged over the batch, as SVG (which sums over t: the same up to a constant).
+β_step = train.beta × the KL annealing factor (constant / monotonic / cyclical, vgen.schedules).
 
 Teacher forcing (lab report): x_{t-1} is the real frame for t <= c and, beyond the context, with
 probability `teacher forcing ratio` (schedule: start, decay, lower bound); otherwise the model's
@@ -37,12 +38,13 @@ from vgen.config_lib import require, require_at_least, require_choice, require_p
 from vgen.data.pipeline import context_of
 from vgen.metrics import psnr
 from vgen.nn.encoders import ARCHITECTURES
-from vgen.nn.svg import SVG, SVGParts
+from vgen.nn.svg_nets import SVG, SVGParts
 from vgen.train_state import TrainState
 
 Config = ml_collections.ConfigDict
 PRIORS = ("fixed", "learned")
 TEACHER_FORCING = ("frame", "batch")
+LSTMS = ("predictor", "posterior", "prior")  # each with model.<name>_layers
 # The model of every SVG `:tiny` config.
 TINY_MODEL = dict(channels=4, g_dim=8, z_dim=2, rnn_size=8)
 
@@ -66,15 +68,10 @@ CONFIG_CHECKS = (
 def _network(config: Config, video: jax.Array) -> SVG:
     """The model for videos shaped like `video` [B, T, H, W, C] (C sets the decoder's output)."""
     m = config.model
+    sizes = ("channels", "g_dim", "z_dim", "rnn_size", *(f"{n}_layers" for n in LSTMS))
     parts = SVGParts(
         arch=m.arch,
-        channels=m.channels,
-        g_dim=m.g_dim,
-        z_dim=m.z_dim,
-        rnn_size=m.rnn_size,
-        predictor_layers=m.predictor_layers,
-        posterior_layers=m.posterior_layers,
-        prior_layers=m.prior_layers,
+        **{k: m[k] for k in sizes},
         learned_prior=m.prior == "learned",
         out_channels=video.shape[-1],
     )
@@ -133,12 +130,12 @@ def _infer(config: Config, state: TrainState, video: jax.Array, batch: dict, rng
     )
 
 
-def init(config: Config, rng: jax.Array, example_batch: dict) -> TrainState:
+def init(config: Config, rng: jax.Array, batch: dict) -> TrainState:
     """Initialises the model (encoder, decoder, LSTMs: one network, one Adam as in SVG)."""
-    video = jnp.asarray(example_batch["video"])
+    video = jnp.asarray(batch["video"])
     b, t = video.shape[:2]
     eps_q, eps_p = _noise(config, rng, b, t)
-    cond = _cond(config, example_batch, t)
+    cond = _cond(config, batch, t)
     variables = _network(config, video).init(rng, video, cond, eps_q, eps_p, train=False)
     return TrainState.create(
         params={"model": variables["params"]},
@@ -157,7 +154,7 @@ def train_step(
     cond = _cond(config, batch, t)
     tf_rng, noise_rng = jax.random.split(rng)
     beta = schedules.beta(config.train, state.step)
-    ratio = schedules.teacher_forcing(config.train, state.step)
+    ratio = schedules.teacher_forcing_ratio(config.train, state.step)
     use_real = _teacher_forcing(config, tf_rng, ratio, b, t)
     eps_q, eps_p = _noise(config, noise_rng, b, t)
 
@@ -180,17 +177,11 @@ def train_step(
     (loss, (stats, mse, kl)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
         state.params["model"]
     )
+    metrics = dict(loss=loss, mse=mse, kl=kl, kl_weight=beta, teacher_forcing_ratio=ratio)
+    forced = use_real[config.data.context_frames :]  # beyond the context
+    metrics["teacher_forced_frac"] = jnp.mean(forced.astype(jnp.float32))
     state = state.apply_gradients("model", grads)
-    state = state.replace(step=state.step + 1, batch_stats={"model": stats})
-    metrics = {
-        "loss": loss,
-        "mse": mse,
-        "kl": kl,
-        "kl_weight": beta,
-        "teacher_forcing_ratio": ratio,
-        "teacher_forced_frac": jnp.mean(use_real[config.data.context_frames :].astype(jnp.float32)),
-    }
-    return state, metrics
+    return state.replace(step=state.step + 1, batch_stats={"model": stats}), metrics
 
 
 def sample(

@@ -1,20 +1,27 @@
-"""The feature-flow generator of FF-GAN (thesis ch. 6.3, Eq. 6.2), one step:
-x̃_t = D2(F[E1(x_{t-1}), D1(z_t, E2(E1(x_{t-1})))])
-  E1: strided CNN + ConvLSTM -> fixels at the flow resolution (resolution / 2^num_down)
-  E2: one more strided conv on the fixels, to condition the flow field
-  D1: z_t and E2 features -> upsample -> ConvLSTM -> κ² flow logits per fixel -> softmax
-  F : the going-out feature flow operator (vgen.ops.feature_flow)
-  D2: upsampling CNN to pixels, plus a past-frame mask that can copy pixels of x_{t-1}
-Batch norm throughout (6.3.3).
+"""The networks of the feature-flow GAN (`vgen.methods.ffgan`, thesis ch. 6.3).
+
+  FFGenerator      Eq. 6.2, one step (FFGenCell, scanned over time):
+                   x̃_t = D2(F[E1(x_{t-1}), D1(z_t, E2(E1(x_{t-1})))])
+    E1: strided CNN + ConvLSTM -> fixels at the flow resolution (resolution / 2^num_down)
+    E2: one more strided conv on the fixels, to condition the flow field
+    D1: z_t and E2 features -> upsample -> ConvLSTM -> κ² flow logits per fixel -> softmax
+    F : the going-out feature flow operator (vgen.ops.feature_flow)
+    D2: upsampling CNN to pixels, plus a past-frame mask that can copy pixels of x_{t-1}
+  FFDiscriminator  causal in time: a logit per time step from the frames up to it
+Batch norm in the generator, weight norm in the discriminator (6.3.3).
 """
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from vgen.nn.convlstm import ConvLSTMCell
+from vgen.nn.convlstm import ConvLSTM, ConvLSTMCell
 from vgen.nn.scan import over_time
 from vgen.ops.feature_flow import feature_flow
+
+DISCRIMINATORS = ("convlstm", "conv3d_convlstm")
+
+# ----------------------------------------------------------------------------- generator
 
 
 class Down(nn.Module):
@@ -138,3 +145,48 @@ class FFGenerator(nn.Module):
             _, (preds, masks, flows) = cell(carry, time_major)
         swap = lambda a: jnp.swapaxes(a, 0, 1)
         return swap(preds), {"mask": swap(masks), "flow": swap(flows)}
+
+
+# ------------------------------------------------------------------------- discriminator
+
+
+def _wn_conv(
+    features: int, kernel: tuple[int, ...], strides: tuple[int, ...], padding
+) -> nn.Module:
+    return nn.WeightNorm(nn.Conv(features, kernel, strides=strides, padding=padding))
+
+
+class FFDiscriminator(nn.Module):
+    """Causal video discriminator: a logit per time step from the frames up to that step.
+
+    "convlstm": per-frame strided CNN, then two ConvLSTMs far from full resolution (6.3.3).
+    "conv3d_convlstm": the same with causal 3-D convolutions (time kernel 3, padded on the past
+    side only) in place of the per-frame CNN: the Dynamics-classifier design the thesis moved to.
+    """
+
+    channels: int
+    num_down: int
+    variant: str
+
+    @nn.compact
+    def __call__(self, video: jax.Array) -> jax.Array:
+        """video [B, T, H, W, C] in [0, 1] -> logits [B, T]."""
+        b, t = video.shape[:2]
+        x = video * 2.0 - 1.0
+        pad = ((1, 1), (1, 1))
+        for i in range(self.num_down):
+            ch = self.channels * 2**i
+            if self.variant == "conv3d_convlstm":
+                x = _wn_conv(ch, (3, 4, 4), (1, 2, 2), ((2, 0), *pad))(x)
+            else:
+                x = x.reshape(b * t, *x.shape[2:])
+                x = _wn_conv(ch, (4, 4), (2, 2), pad)(x)
+                x = x.reshape(b, t, *x.shape[1:])
+            x = nn.leaky_relu(x, 0.2)
+        top = self.channels * 2 ** (self.num_down - 1)
+        x = ConvLSTM(top, weight_norm=True)(x)
+        x = x.reshape(b * t, *x.shape[2:])
+        x = nn.leaky_relu(_wn_conv(2 * top, (4, 4), (2, 2), pad)(x), 0.2)
+        x = ConvLSTM(2 * top, weight_norm=True)(x.reshape(b, t, *x.shape[1:]))
+        x = jnp.mean(x, axis=(2, 3))
+        return nn.WeightNorm(nn.Dense(1))(x)[..., 0]
