@@ -249,13 +249,19 @@ def flag_error_message(error: Exception, argv: Sequence[str]) -> str:
     (which ml_collections reports as a KeyError / AttributeError)."""
     if not isinstance(error, (KeyError, AttributeError)):
         return str(error)
-    key = str(error).strip("\"'")
+    # ml_collections' KeyError message may add a line: 'name'\nDid you mean "other"?
+    # (an AttributeError wraps the KeyError).
+    while error.args and isinstance(error.args[0], Exception):
+        error = error.args[0]
+    first, _, hint = str(error.args[0] if error.args else error).partition("\n")
+    key = first.strip("\"'")
     paths = [a[2:].split("=")[0].split(".") for a in argv[1:] if a.startswith("--config.")]
     path = next((p for p in paths if key in p[1:]), None)
     if path is None:
         return f"a --config override names no config field: {error}"
     parent = ".".join(path[: path.index(key, 1)])
-    return f"no field {key!r} in {parent} (--{'.'.join(path)})"
+    hint = f"; {hint.strip()}" if hint else ""
+    return f"no field {key!r} in {parent} (--{'.'.join(path)}){hint}"
 
 
 def exit_with(message: str) -> None:
