@@ -15,7 +15,7 @@ clips ``N``: missing cells are left blank (``pad_value``).
 - :func:`image_grid`, :func:`pairs_figure`: rows of images (or of clips) as one image.
 - :func:`filmstrip`: a static paper-style figure ``[H_img, W_img, 3]`` -- time along
   x; for each clip, one strip per row kind (ground truth above samples).
-- :func:`write_gif`, :func:`write_png`: atomic file writers.
+- :func:`write_gif`, :func:`write_png`, :func:`write_pngs`: atomic file writers.
 - :func:`plot_curves`: a line plot (e.g. PSNR per predicted step) saved to PNG and
   returned as an image.
 """
@@ -39,6 +39,7 @@ __all__ = [
     "video_grid",
     "write_gif",
     "write_png",
+    "write_pngs",
 ]
 
 PathLike = str | os.PathLike[str]
@@ -288,6 +289,11 @@ def write_png(path: PathLike, image: np.ndarray) -> Path:
     """
     img = Image.fromarray(_as_rgb_uint8(image, 3, "write_png", allow_no_channel=True))
     return _atomic_write(path, lambda tmp: img.save(tmp, format="PNG"))
+
+
+def write_pngs(outdir: PathLike, images: Mapping[str, np.ndarray]) -> dict[str, str]:
+    """Writes ``<outdir>/<name>.png`` for each named image; returns ``{name: path}``."""
+    return {name: str(write_png(Path(outdir) / f"{name}.png", im)) for name, im in images.items()}
 
 
 # ----------------------------------------------------------------------------- plots

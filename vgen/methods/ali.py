@@ -26,7 +26,6 @@ Its results are reconstruction scores (`reconstruct`) and the figures of `write_
 """
 
 import math
-import os
 
 import jax
 import jax.numpy as jnp
@@ -198,10 +197,7 @@ def write_figures(
         "reconstructions": viz.image_grid([x, recon]),
         "interpolations": viz.image_grid(ali_game.with_ends(*inter)),
     }
-    return {
-        name: str(viz.write_png(os.path.join(outdir, f"{name}.png"), image))
-        for name, image in figures.items()
-    }
+    return viz.write_pngs(outdir, figures)
 
 
 def default_config() -> ml_collections.ConfigDict:

@@ -323,9 +323,7 @@ def write_figures(
         "predictions": viz.filmstrip([np.asarray(video), np.asarray(predicted)]),
         "prior_samples": viz.filmstrip([np.asarray(p)[None] for p in prior]),
     }
-    return {
-        name: str(viz.write_png(f"{outdir}/{name}.png", image)) for name, image in figures.items()
-    }
+    return viz.write_pngs(outdir, figures)
 
 
 def default_config() -> ml_collections.ConfigDict:

@@ -36,7 +36,6 @@ random frame of every clip; evaluation and figures take the first frame; `sample
 context and returns independent prior samples Dec(z_p).
 """
 
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -267,10 +266,7 @@ def write_figures(
         "samples": viz.image_grid(list(samples.reshape(num, num, *x.shape[1:]))),
         "reconstructions": viz.image_grid([x, autoencode(config, state, x, None)]),
     }
-    return {
-        name: str(viz.write_png(os.path.join(outdir, f"{name}.png"), image))
-        for name, image in figures.items()
-    }
+    return viz.write_pngs(outdir, figures)
 
 
 def default_config() -> ml_collections.ConfigDict:
