@@ -188,3 +188,137 @@ def test_bad_call_arguments(source):
         source.eval_clips(51)
     with pytest.raises(ValueError, match="batch_size"):
         source.train_batch(jax.random.key(0), 0)
+
+
+# ----------------------------------------------------------------------------- ground truth
+
+
+def test_ground_truth_composes_the_video(source, train20):
+    gt = jax.device_get(source.clips("train", np.arange(20), ground_truth=True))
+    for key in ("video", "label", "cond"):  # asking for it changes nothing else
+        np.testing.assert_array_equal(gt[key], train20[key])
+    video, mask, background = gt["video"], gt["mask"], gt["background"]
+    chex.assert_shape(mask, (20, T, R, R, 1))
+    chex.assert_shape(background, (20, T, R, R, 3))
+    assert mask.min() >= 0.0 and mask.max() <= 1.0
+    np.testing.assert_array_equal(background, np.broadcast_to(background[:, :1], background.shape))
+    # Outside the object the frame is exactly the background; where the object covers a pixel
+    # fully it differs from it (objects are bright and saturated, backgrounds muted).
+    outside = np.broadcast_to(mask == 0, video.shape)
+    np.testing.assert_array_equal(video[outside], background[outside])
+    inside = mask[..., 0] == 1
+    assert (np.abs(video - background).max(-1)[inside] > 0.1).all()
+    # The coverage's centroid is the object centre of `cond` (discs, squares and equilateral
+    # triangles have their centroid at their centre), in pixels, up to the anti-aliasing
+    # (coverage from the distance to the edge, not the exact area).
+    yy, xx = np.mgrid[:R, :R]
+    m = mask[..., 0]
+    centroid = np.stack([(m * yy).sum((2, 3)), (m * xx).sum((2, 3))], -1) / m.sum((2, 3))[..., None]
+    centre = (gt["cond"][..., :2] + 1.0) * R / 2 - 0.5
+    np.testing.assert_allclose(centroid, centre, atol=0.1)
+
+
+def test_ground_truth_is_refused_by_sources_without_it():
+    from vgen.data.moving_mnist import MovingMNISTSource
+
+    assert not MovingMNISTSource.PROVIDES_GROUND_TRUTH
+    assert DynamicsSource.PROVIDES_GROUND_TRUTH
+
+
+# ----------------------------------------------------------------------------- thesis 5.2
+
+
+def test_objects_always_move_at_least_the_stated_minimum():
+    """Translating objects travel >= MIN_PATH_SPEED frame sides along their path over the clip,
+    at every frame (arc length, measured on the same clips rendered 8x finer in time);
+    rotations turn at least MIN_OMEGA rad per frame, and every frame differs from the last."""
+    n, fine = 400, 8
+    keys = jax.random.split(jax.random.key(7), n)
+    labels = jnp.arange(n) % NUM_CLASSES
+    clips = jax.device_get(render_clips(keys, labels, num_frames=T, resolution=R))
+    finer = render_clips(keys, labels, num_frames=(T - 1) * fine + 1, resolution=R)
+    pos = np.asarray(finer["cond"][..., :2])
+    np.testing.assert_allclose(pos[:, ::fine], clips["cond"][..., :2], atol=1e-3)  # same paths
+    arc = np.linalg.norm(np.diff(pos, axis=1), axis=-1).reshape(n, T - 1, fine).sum(-1)
+    per_clip = arc * (T - 1) / 2.0  # frame sides per clip length, at each frame
+    moving = np.asarray(labels) != ROTATION
+    assert per_clip[moving].min() >= dynamics.MIN_PATH_SPEED, per_clip[moving].min()
+    # At 32x32 and 8 frames: at least 0.9 pixels per frame (the thesis-era bug: ~0.1).
+    assert (arc[moving] * R / 2).min() >= 0.9
+    changed = (np.abs(np.diff(clips["video"], axis=1)).max(-1) > 0.05).sum((2, 3))
+    assert changed.min() >= 1, changed.min()
+    # Rotation: the object's two halves turn; the darker half's edge passes over pixels.
+    assert dynamics.MIN_OMEGA >= 0.25
+    assert changed[~moving].min() >= 2
+
+
+def _single_frame_features(video):
+    """Per clip, one random frame's pixels at 8x8 and its object's position, size and shape
+    statistics (the object found by colour: bright and saturated) -> [N, F]."""
+    n = video.shape[0]
+    t = np.random.default_rng(0).integers(0, video.shape[1], n)
+    f = video[np.arange(n), t]
+    small = f.reshape(n, 8, R // 8, 8, R // 8, 3).mean((2, 4)).reshape(n, -1)
+    hi, lo = f.max(-1), f.min(-1)
+    m = ((hi > 0.7) & ((hi - lo) / np.maximum(hi, 1e-6) > 0.6)).astype(np.float32)
+    area = np.maximum(m.sum((1, 2)), 1.0)
+    yy, xx = np.mgrid[:R, :R]
+    cy, cx = (m * yy).sum((1, 2)) / area, (m * xx).sum((1, 2)) / area
+    vy = (m * (yy - cy[:, None, None]) ** 2).sum((1, 2)) / area
+    vx = (m * (xx - cx[:, None, None]) ** 2).sum((1, 2)) / area
+    h, w = m.any(2).sum(1), m.any(1).sum(1)
+    fill = area / np.maximum(h * w, 1)
+    r = np.hypot(cy - R / 2, cx - R / 2)
+    colour = (f * m[..., None]).sum((1, 2)) / area[:, None]
+    stats = [cy, cx, r, r**2, np.abs(cy - R / 2), np.abs(cx - R / 2), area, np.sqrt(area)]
+    stats += [fill, vy, vx, h, w]
+    return np.concatenate([small, np.stack(stats, -1), colour], -1)
+
+
+def _one_vs_rest_auc(x_train, y_train, x_test, y_test, num_classes):
+    """Per class, the test AUC of a class-balanced logistic regression of class vs rest."""
+    import optax
+
+    mu, sd = x_train.mean(0), x_train.std(0) + 1e-6
+    x_train, x_test = jnp.asarray((x_train - mu) / sd), (x_test - mu) / sd
+    opt = optax.adam(0.05)
+
+    def fit(target):
+        weight = jnp.where(target > 0, 0.5 / target.mean(), 0.5 / (1 - target.mean()))
+
+        def loss(p):
+            logits = x_train @ p[0] + p[1]
+            nll = optax.sigmoid_binary_cross_entropy(logits, target) * weight
+            return nll.mean() + 1e-3 * jnp.sum(p[0] ** 2)
+
+        def step(carry, _):
+            p, s = carry
+            updates, s = opt.update(jax.grad(loss)(p), s)
+            return (optax.apply_updates(p, updates), s), None
+
+        p = (jnp.zeros(x_train.shape[1]), jnp.zeros(()))
+        (p, _), _ = jax.lax.scan(step, (p, opt.init(p)), None, length=400)
+        return p
+
+    aucs = []
+    for k in range(num_classes):
+        w, b = fit(jnp.asarray(y_train == k, jnp.float32))
+        score, positive = np.asarray(x_test @ w + b), y_test == k
+        ranks = np.argsort(np.argsort(score))
+        aucs.append((ranks[positive].mean() - (positive.sum() - 1) / 2) / (~positive).sum())
+    return np.array(aucs)
+
+
+def test_a_single_frame_does_not_give_the_class_away():
+    """Thesis 5.2: a snapshot holds no class information. A linear classifier on one frame's
+    pixels and its object's position, size, shape and colour separates no class from the rest
+    (one-vs-rest test AUC < 0.62; 0.5 is chance, and the old renderer, whose rotations were
+    larger, never discs and near the centre, scored 0.69 for rotation)."""
+    n = 6000
+    labels = np.arange(n) % NUM_CLASSES
+    keys = jax.random.split(jax.random.key(11), n)
+    video = np.asarray(render_clips(keys, jnp.asarray(labels), num_frames=T, resolution=R)["video"])
+    x = _single_frame_features(video)
+    half = n // 2
+    aucs = _one_vs_rest_auc(x[:half], labels[:half], x[half:], labels[half:], NUM_CLASSES)
+    assert aucs.max() < 0.62, dict(zip(CLASS_NAMES, aucs.round(3), strict=True))

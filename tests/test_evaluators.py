@@ -148,6 +148,7 @@ def test_reconstruction_of_single_frames(tmp_path):
         state=TrainState(step=jnp.asarray(7), params={}, opt_state={}, batch_stats={}, tx={}),
         source=None,
         clips={"video": np.asarray(video)},
+        ground_truth=None,
         mesh=sharding.make_mesh(),
         workdir=str(tmp_path),
         rng=jax.random.key(1),

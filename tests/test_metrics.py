@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from vgen.metrics import psnr, ssim
+from vgen.metrics import dilate, masked_psnr, masked_ssim, object_centroid, psnr, ssim
 
 ATOL = 1e-4
 
@@ -169,3 +169,74 @@ def test_ssim_too_small_raises(shape):
 def test_ssim_shape_mismatch_raises():
     with pytest.raises(ValueError, match="shapes"):
         ssim(jnp.zeros((16, 16, 3)), jnp.zeros((16, 16, 1)))
+
+
+# ----------------------------------------------------------------------------- region scores
+
+
+def test_masked_psnr_by_hand():
+    a = np.zeros((2, 4, 4, 3), np.float32)
+    b = a.copy()
+    b[0, 0, 0] = 0.5  # one pixel off by 0.5 in every channel, inside the region
+    b[0, 3, 3] = 1.0  # outside the region: ignored
+    mask = np.zeros((2, 4, 4, 1), np.float32)
+    mask[:, :2, :2] = 1.0  # 4 pixels
+    out = np.asarray(masked_psnr(b, a, mask))
+    np.testing.assert_allclose(out[0], 10 * np.log10(1 / (0.25 / 4)), rtol=1e-6)
+    np.testing.assert_allclose(out[1], 100.0)  # identical inside the region
+    # Weights: the whole frame with weight 1 is the plain PSNR.
+    np.testing.assert_allclose(masked_psnr(b, a, np.ones_like(mask)), psnr(b, a), rtol=1e-6)
+
+
+def test_masked_ssim_is_the_mean_of_skimages_full_map():
+    rng = np.random.default_rng(0)
+    a, b = _structured_pair(rng, (16, 20, 3))
+    mask = (rng.random((16, 20, 1)) < 0.3).astype(np.float32)
+    mask[0, 0] = mask[15, 19] = 1.0  # corners: the padded border of the map counts too
+    _, full = structural_similarity(
+        a,
+        b,
+        data_range=1.0,
+        channel_axis=-1,
+        gaussian_weights=True,
+        sigma=1.5,
+        use_sample_covariance=False,
+        full=True,
+    )
+    expected = (full.mean(-1) * mask[..., 0]).sum() / mask.sum()
+    np.testing.assert_allclose(masked_ssim(a, b, mask), expected, atol=ATOL)
+    np.testing.assert_allclose(masked_ssim(a, a, mask), 1.0, atol=1e-5)
+
+
+def test_region_scores_reject_a_mask_without_a_channel_axis():
+    a = np.zeros((16, 16, 3), np.float32)
+    with pytest.raises(ValueError, match=r"\[\.\.\., H, W, 1\]"):
+        masked_psnr(a, a, np.ones((16, 16)))
+    with pytest.raises(ValueError, match=r"\[\.\.\., H, W, 1\]"):
+        masked_ssim(a, a, np.ones((16, 16, 3)))
+
+
+def test_dilate_grows_by_the_radius():
+    mask = np.zeros((1, 9, 9, 1), np.float32)
+    mask[0, 4, 4] = 1.0
+    grown = np.asarray(dilate(mask, 2))[0, ..., 0]
+    expected = np.zeros((9, 9))
+    expected[2:7, 2:7] = 1.0  # Chebyshev distance <= 2
+    np.testing.assert_array_equal(grown, expected)
+    np.testing.assert_array_equal(dilate(mask, 0), mask)
+    with pytest.raises(ValueError, match="radius"):
+        dilate(mask, -1)
+
+
+def test_object_centroid_by_hand():
+    background = np.full((2, 8, 8, 3), 0.2, np.float32)
+    frames = background.copy()
+    frames[0, 2:4, 5:7] = 0.9  # a 2x2 object: centre (2.5, 5.5)
+    frames[0, 7, 0] = 0.25  # a small difference under the threshold: ignored
+    position, found = object_centroid(frames, background, 0.1)
+    np.testing.assert_allclose(position[0], [2.5, 5.5], atol=1e-6)
+    assert bool(found[0]) and not bool(found[1])  # frame 1 is the background: nothing found
+    # The mass weights the centroid: a brighter right column pulls it right.
+    frames[0, 2:4, 6] = 1.0
+    position, _ = object_centroid(frames, background, 0.1)
+    np.testing.assert_allclose(position[0, 1], 5 + 0.8 / (0.7 + 0.8), atol=1e-6)

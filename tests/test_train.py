@@ -5,12 +5,16 @@ import json
 import math
 import os
 
+import jax
 import numpy as np
 import pytest
-from helpers import vgen_main
+from helpers import load_config, vgen_main
 from PIL import Image
 from tensorboard.backend.event_processing import event_accumulator
 from tensorboard.util import tensor_util
+
+from vgen.data import make_source
+from vgen.metrics import psnr
 
 CONFIG = "--config=configs/quickstart.py:tiny"
 
@@ -84,10 +88,28 @@ def test_eval_writes_results_json(run_dir):
     assert proc.returncode == 0, proc.stderr[-3000:]
     with open(os.path.join(run_dir, "eval", "results.json")) as f:
         results = json.load(f)
-    # The prediction evaluator's layout, unchanged by the evaluator registry.
-    assert list(results) == ["step", "num_clips", "num_samples", "seconds", "psnr", "ssim"]
-    for metric in ("psnr", "ssim"):
-        assert list(results[metric]) == ["best", "mean", "copy_last"]
+    # The prediction evaluator's layout; Dynamics adds the object scores and the background
+    # baseline after the keys that were there before.
+    object_keys = ["object_psnr", "object_ssim", "position_error", "object_found"]
+    assert list(results) == [
+        *("step", "num_clips", "num_samples", "seconds", "psnr", "ssim"),
+        *object_keys,
+        "object_region",
+    ]
+    for metric in ("psnr", "ssim", "object_psnr", "object_ssim", "position_error"):
+        assert list(results[metric]) == ["best", "mean", "copy_last", "background"]
+    assert list(results["object_found"]) == ["mean", "copy_last", "background"]
+    assert results["object_region"] == {"dilation": 2, "threshold": 0.15}
+    # The background baseline by hand, from the renderer's ground truth.
+    config = load_config("quickstart", "tiny")
+    source = make_source(config)
+    clips = jax.device_get(source.eval_clips(4, split="test", ground_truth=True))
+    c = config.data.context_frames
+    by_hand = psnr(clips["background"][:, c:], clips["video"][:, c:]).mean(0)
+    np.testing.assert_allclose(results["psnr"]["background"], by_hand, rtol=1e-5)
+    np.testing.assert_allclose(results["object_found"]["background"], 0.0)
+    np.testing.assert_allclose(results["object_found"]["copy_last"], 1.0)
+    assert "position_error.png" in os.listdir(os.path.join(run_dir, "eval"))
     assert results["num_clips"] == 4 and results["num_samples"] == 3
     assert results["step"] >= 4
     for metric in ("psnr", "ssim"):
@@ -96,7 +118,7 @@ def test_eval_writes_results_json(run_dir):
             assert len(values) == 3  # data.predict_frames of the tiny config
         for best, mean in zip(results[metric]["best"], results[metric]["mean"], strict=True):
             assert best >= mean - 1e-6  # the best sample is at least the average one
-    assert "PSNR best" in proc.stdout
+    assert "psnr best" in proc.stdout
     assert results["seconds"] > 0
     names = os.listdir(os.path.join(run_dir, "eval"))
     assert {"psnr.png", "ssim.png", "samples.gif", "samples.png"} <= set(names)

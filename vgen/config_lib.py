@@ -81,6 +81,13 @@ def common_config() -> ml_collections.ConfigDict:
     c.eval.batch_size = 16  # clips per evaluation chunk
     c.eval.sample_chunk = 10  # samples drawn at once (vmapped) per chunk
     c.eval.split = "test"
+    # Object-aware scores (sources with object masks: Dynamics), vgen.evaluators.object_scores:
+    # the object region is the object's pixels grown by object_dilation pixels, which takes
+    # in its anti-aliased edge and dark rim and lets a 1-2 pixel misplacement still overlap;
+    # a predicted pixel is "object" where it differs from the background by > object_threshold
+    # (the objects are saturated and bright against a muted background: >= ~0.3).
+    c.eval.object_dilation = 2
+    c.eval.object_threshold = 0.15
     return c
 
 
@@ -218,6 +225,8 @@ COMMON_CHECKS: tuple[Check, ...] = (
         *(f"eval.{k}" for k in ("num_samples", "num_clips", "batch_size", "sample_chunk")),
     ),
     require_choice("eval.split", ("val", "test")),
+    require_at_least(0, "eval.object_dilation"),
+    require_range(0.0, 1.0, "eval.object_threshold"),
     _optimizers_valid,
 )
 

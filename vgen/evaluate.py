@@ -47,12 +47,14 @@ def evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
     out = os.path.join(workdir, "eval")
     os.makedirs(out, exist_ok=True)
     writer = metric_writers.create_default_writer(out, just_logging=jax.process_index() > 0)
+    clips, ground_truth = eval_clips(config, source)
     ctx = evaluators.EvalContext(
         config=config,
         method=method,
         state=state,
         source=source,
-        clips=source.eval_clips(config.eval.num_clips, split=config.eval.split),
+        clips=clips,
+        ground_truth=ground_truth,
         mesh=mesh,
         workdir=workdir,
         rng=jax.random.fold_in(jax.random.key(config.seed), EVAL_SEED),
@@ -70,6 +72,17 @@ def evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
         writer.close()
     write_results(workdir, results)
     return results
+
+
+def eval_clips(config: ml_collections.ConfigDict, source: Any) -> tuple[dict, dict | None]:
+    """The evaluation clips, and their object ground truth {"mask", "background"} when the
+    source provides it (None otherwise)."""
+    e = config.eval
+    if not getattr(source, "PROVIDES_GROUND_TRUTH", False):
+        return source.eval_clips(e.num_clips, split=e.split), None
+    clips = source.eval_clips(e.num_clips, split=e.split, ground_truth=True)
+    truth = {k: clips.pop(k) for k in ("mask", "background")}
+    return clips, truth
 
 
 def write_results(workdir: str, results: dict[str, Any]) -> str:

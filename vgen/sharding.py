@@ -79,7 +79,8 @@ def place_clips(clips: dict[str, Any], mesh: Mesh) -> dict[str, jax.Array]:
     """Places clips that every host holds in full (evaluation clips [B, ...]) as global arrays:
     sharded over "data" when the device count divides B, else replicated (a ragged last chunk),
     so every clip's values are the same on any number of devices."""
-    spec = batch_sharded(mesh) if clips["video"].shape[0] % mesh.size == 0 else replicated(mesh)
+    size = jax.tree.leaves(clips)[0].shape[0]
+    spec = batch_sharded(mesh) if size % mesh.size == 0 else replicated(mesh)
 
     def place(x: Any) -> jax.Array:
         x = np.asarray(x)

@@ -7,6 +7,22 @@ the motion only. 10 classes = path {linear, sinusoidal, hypocycloidal} x speed
 colour and size and the background texture are randomised per clip; the thesis split
 sizes (5000/500/500 clips per class for train/val/test) are the defaults.
 
+Two properties the thesis asks for hold by construction and are tested:
+- a single frame does not give the class away: every class draws its object from the same
+  shapes, sizes and colours and places it over the same region of the frame;
+- the data "never displays two static frames": a translating object travels at least
+  ``MIN_PATH_SPEED`` frame sides along its path over the clip, spread over its frames (so at
+  least ``MIN_PATH_SPEED * R / (T - 1)`` pixels per frame: 0.9 px at 32x32 and 8 frames);
+  speeds are arc length per frame, accelerating paths start at a fraction of their mean
+  speed, not at rest, and hypocycloids drift so their cusps become bends. A rotating object
+  turns at least ``MIN_OMEGA`` rad per frame. Objects are two-tone (the half on one side of
+  the object's own axis is darker) so that a spinning disc is visible; the thesis renders with
+  Bullet, where a shaded object's rotation shows. (The displacement between two frames can
+  still be small where a path turns back within one frame interval, at a wall or a cusp.)
+
+``render_clips(..., ground_truth=True)`` also returns what the renderer knows: each frame's
+object coverage ("mask") and the clip's object-free background, for object-aware scores.
+
 The motions are kinematic, so instead of a physics engine every clip is a pure,
 deterministic function of a PRNG key and a label; :func:`render_clips` renders a whole
 batch in one jitted, vmapped call (CPU or accelerator). :class:`DynamicsSource` maps
@@ -45,9 +61,19 @@ ROTATION_LABEL = NUM_CLASSES - 1
 COND_DIM = 4  # (y, x, dy, dx): centre position and its per-frame velocity
 SPLITS = ("train", "val", "test")
 
-# Object size: "radius" as a fraction of the frame side (so 5-10 px at 64x64).
+# Object size: "radius" as a fraction of the frame side (so 5-10 px at 64x64), every class.
 _SIZE_RANGE = (0.08, 0.15)
-_ROTATION_SIZE_RANGE = (0.11, 0.16)
+# Accelerating paths: speed at the start as a fraction of the mean speed (the end is 2 - a).
+_START_SPEED_RANGE = (0.35, 0.6)
+# Rotation: angular speed in rad / frame.
+_OMEGA_RANGE = (0.25, 0.45)
+# The least motion of an object (see the module docstring): the path length, in frame sides,
+# travelled over a clip (the shortest paths, accelerating ones shrunk into the box, travel
+# ~0.23), and the least angular speed of a rotation.
+MIN_PATH_SPEED = 0.2
+MIN_OMEGA = _OMEGA_RANGE[0]
+# The darker half of a two-tone object: its brightness factor.
+_SHADE = 0.6
 # Shapes: 0 disc, 1 square, 2 triangle. Circumradius of each shape in units of its size
 # (the square's half-side is 0.85 * size, the triangle's circumradius 1.15 * size).
 _SQUARE_HALF_SIDE = 0.85
@@ -142,28 +168,38 @@ class _Draws:
 # ----------------------------------------------------------------------------- one clip
 
 
+# Samples per frame interval of the finely drawn path that arc length is measured on.
+_PATH_OVERSAMPLING = 16
+
+
 def _trajectory(uniform: _Draws, label: jax.Array, limit: jax.Array, num_frames: int):
-    """Centre positions [T, 2] inside ``[-limit, limit]^2`` and angles [T] of one clip."""
+    """Centre positions [T, 2] inside ``[-limit, limit]^2`` and angles [T] of one clip.
+
+    Speeds are speeds along the path (arc length per frame): each path is drawn finely as a
+    curve of a parameter u in [0, 1], and frame t sits where the arc length travelled is
+    s(t) times the path's length, s linear (constant, bouncing) or quadratic (accelerating).
+    """
     t = jnp.arange(num_frames, dtype=jnp.float32)
     tau = t / (num_frames - 1)
     path, speed = label // 3, label % 3
     bouncing = speed == 2
+    u = jnp.linspace(0.0, 1.0, _PATH_OVERSAMPLING * (num_frames - 1) + 1)
 
-    # Path parameter s(tau) in [0, 1]: linear (constant, bouncing) or quadratic
-    # (accelerating; a small initial speed so the first frames still move a little).
-    a = uniform(0.05, 0.2)
+    # Fraction of the path travelled, s(tau) in [0, 1]: linear (constant, bouncing) or
+    # quadratic (accelerating from a fraction a of the mean speed to 2 - a of it).
+    a = uniform(*_START_SPEED_RANGE)
     s = jnp.where(speed == 1, tau * (a + (1.0 - a) * tau), tau)
 
     # Bouncing paths are longer than the box so they hit the walls.
     direction = _unit(uniform(0.0, 2.0 * math.pi))
     normal = jnp.stack([-direction[1], direction[0]])
     length = jnp.where(bouncing, uniform(1.6, 2.4), uniform(1.2, 2.0))
-    linear = s[:, None] * length * direction
+    linear = u[:, None] * length * direction
 
     drift = jnp.where(bouncing, uniform(1.6, 2.4), uniform(0.9, 1.4))
     amp, freq, phase = uniform(0.12, 0.25), uniform(1.0, 1.75), uniform(0.0, 2.0 * math.pi)
-    wave = amp * (jnp.sin(2.0 * math.pi * freq * s + phase) - jnp.sin(phase))
-    sinusoidal = s[:, None] * drift * direction + wave[:, None] * normal
+    wave = amp * (jnp.sin(2.0 * math.pi * freq * u + phase) - jnp.sin(phase))
+    sinusoidal = u[:, None] * drift * direction + wave[:, None] * normal
 
     ratio = 3.0 + uniform.integer(3)  # R / r in {3, 4, 5}: 3-5 cusps
     theta0 = uniform(0.0, 2.0 * math.pi)
@@ -171,13 +207,19 @@ def _trajectory(uniform: _Draws, label: jax.Array, limit: jax.Array, num_frames:
     radius = jnp.where(bouncing, uniform(0.5, 0.7), uniform(0.35, 0.55))
     tilt = uniform(0.0, 2.0 * math.pi)
     rot = jnp.array([[jnp.cos(tilt), -jnp.sin(tilt)], [jnp.sin(tilt), jnp.cos(tilt)]])
-    curve = _hypocycloid(theta0 + sweep * s, ratio) - _hypocycloid(theta0[None], ratio)
-    hypo_drift = jnp.where(bouncing, uniform(0.5, 0.9), 0.0)
-    hypocycloidal = radius * curve @ rot.T + s[:, None] * hypo_drift * direction
+    curve = _hypocycloid(theta0 + sweep * u, ratio) - _hypocycloid(theta0[None], ratio)
+    # A drift along `direction` (longer when bouncing, to reach the walls) rounds the cusps,
+    # where the object would otherwise turn back on itself between two frames.
+    hypo_drift = jnp.where(bouncing, uniform(0.5, 0.9), uniform(0.35, 0.6))
+    hypocycloidal = radius * curve @ rot.T + u[:, None] * hypo_drift * direction
 
-    # [T, 2], starting at the origin.
-    raw = jnp.select([path == 0, path == 1], [linear, sinusoidal], hypocycloidal)
-    lo, hi = raw.min(axis=0), raw.max(axis=0)
+    # The fine path [N, 2], starting at the origin, and the frames' points on it by arc length.
+    fine = jnp.select([path == 0, path == 1], [linear, sinusoidal], hypocycloidal)
+    step = jnp.linalg.norm(jnp.diff(fine, axis=0), axis=-1)
+    arc = jnp.concatenate([jnp.zeros(1), jnp.cumsum(step)])
+    at = jnp.interp(s * arc[-1], arc, u)
+    raw = jnp.stack([jnp.interp(at, u, fine[:, i]) for i in range(2)], axis=-1)
+    lo, hi = fine.min(axis=0), fine.max(axis=0)
 
     # Constant / accelerating: shrink the path (if needed) into the box, place it anywhere
     # it fits.
@@ -195,9 +237,10 @@ def _trajectory(uniform: _Draws, label: jax.Array, limit: jax.Array, num_frames:
     start_bounce = uniform(-limit, limit, (2,)).at[axis].set(start_axis)
     bounced = _fold(start_bounce + raw, limit)
 
-    # Rotation: fixed centre, constant random angular speed (rad / frame).
-    centre = uniform(-0.8 * limit, 0.8 * limit, (2,))
-    omega = uniform(0.15, 0.35) * uniform.sign()
+    # Rotation: fixed centre anywhere in the box (as the other classes' positions), constant
+    # random angular speed (rad / frame).
+    centre = uniform(-limit, limit, (2,))
+    omega = uniform(*_OMEGA_RANGE) * uniform.sign()
     angle0 = uniform(0.0, 2.0 * math.pi)
 
     is_rotation = label == ROTATION_LABEL
@@ -208,15 +251,14 @@ def _trajectory(uniform: _Draws, label: jax.Array, limit: jax.Array, num_frames:
 
 
 def _render_clip(key: jax.Array, label: jax.Array, num_frames: int, resolution: int):
-    """One clip: video [T, R, R, 3] and cond [T, 4]."""
+    """One clip: video [T, R, R, 3], cond [T, 4], object mask [T, R, R, 1] and background
+    [R, R, 3]."""
     uniform = _Draws(key, 128)
-    is_rotation = label == ROTATION_LABEL
     pixel = 2.0 / resolution
 
-    # Rotation uses a square or triangle so the spin is visible.
-    shape = jnp.where(is_rotation, 1 + uniform.integer(2), uniform.integer(3))
-    size_range = jnp.where(is_rotation, jnp.array(_ROTATION_SIZE_RANGE), jnp.array(_SIZE_RANGE))
-    size = 2.0 * uniform(size_range[0], size_range[1])
+    # The same shapes and sizes for every class: one frame must not tell the class.
+    shape = uniform.integer(3)
+    size = 2.0 * uniform(*_SIZE_RANGE)
     # Keep the whole object (plus a pixel of anti-aliasing) inside the frame.
     limit = 1.0 - size * jnp.array(_SHAPE_EXTENT)[shape] - 1.5 * pixel
 
@@ -248,18 +290,27 @@ def _render_clip(key: jax.Array, label: jax.Array, num_frames: int, resolution: 
         dist = _sdf(q, shape, size) / pixel  # in pixels
         alpha = jnp.clip(0.5 - dist, 0.0, 1.0)[..., None]
         rim = jnp.clip(dist + 2.0, 0.0, 1.0)[..., None]  # darker 1-2 px outline
-        obj = colour * (1.0 - 0.45 * rim)
-        return alpha * obj + (1.0 - alpha) * background
+        # Two-tone: the half beyond the object's own y axis is darker (shows the spin); the
+        # edge between the halves is anti-aliased, so a small turn changes the frame too.
+        shade = 1.0 - (1.0 - _SHADE) * jnp.clip(0.5 + q[..., 1:] / pixel, 0.0, 1.0)
+        obj = colour * shade * (1.0 - 0.45 * rim)
+        return alpha * obj + (1.0 - alpha) * background, alpha
 
-    video = jax.vmap(frame)(positions, angles)
+    video, mask = jax.vmap(frame)(positions, angles)
     velocity = jnp.concatenate([jnp.zeros((1, 2)), jnp.diff(positions, axis=0)], axis=0)
     cond = jnp.concatenate([positions, velocity], axis=-1)
-    return video.astype(jnp.float32), cond.astype(jnp.float32)
+    f32 = jnp.float32
+    return video.astype(f32), cond.astype(f32), mask.astype(f32), background.astype(f32)
 
 
-@functools.partial(jax.jit, static_argnames=("num_frames", "resolution"))
+@functools.partial(jax.jit, static_argnames=("num_frames", "resolution", "ground_truth"))
 def render_clips(
-    keys: jax.Array, labels: jax.Array, *, num_frames: int, resolution: int
+    keys: jax.Array,
+    labels: jax.Array,
+    *,
+    num_frames: int,
+    resolution: int,
+    ground_truth: bool = False,
 ) -> dict[str, jax.Array]:
     """Renders one clip per (key, label).
 
@@ -268,28 +319,37 @@ def render_clips(
       labels: [N] int class labels in ``[0, NUM_CLASSES)``.
       num_frames: T (static).
       resolution: R, frame height and width (static).
+      ground_truth: also return "mask" and "background" (static; XLA drops them otherwise).
 
     Returns:
       ``{"video": [N, T, R, R, 3] float32 in [0, 1], "label": [N] int32,
       "cond": [N, T, 4] float32}``; cond is the object centre ``(y, x)`` in ``[-1, 1]``
-      and its velocity ``(dy, dx)`` per frame (0 at the first frame).
+      and its velocity ``(dy, dx)`` per frame (0 at the first frame). With ground_truth,
+      also "mask" [N, T, R, R, 1], each pixel's object coverage in [0, 1] (anti-aliased at
+      the edge), and "background" [N, T, R, R, 3], the clip without its object, so that
+      ``video = mask * object + (1 - mask) * background``.
     """
     labels = jnp.asarray(labels, jnp.int32)
     render = functools.partial(_render_clip, num_frames=num_frames, resolution=resolution)
-    video, cond = jax.vmap(render)(as_typed_keys(keys), labels)
-    return {"video": video, "label": labels, "cond": cond}
+    video, cond, mask, background = jax.vmap(render)(as_typed_keys(keys), labels)
+    out = {"video": video, "label": labels, "cond": cond}
+    if ground_truth:
+        out["mask"] = mask
+        out["background"] = jnp.broadcast_to(background[:, None], video.shape)
+    return out
 
 
 # ----------------------------------------------------------------------------- dataset
 
 
-@functools.partial(jax.jit, static_argnames=("num_frames", "resolution"))
-def _clips_at(base_key, indices, *, num_frames: int, resolution: int):
+@functools.partial(jax.jit, static_argnames=("num_frames", "resolution", "ground_truth"))
+def _clips_at(base_key, indices, *, num_frames: int, resolution: int, ground_truth: bool = False):
     return render_clips(
         clip_keys(base_key, indices),
         indices % NUM_CLASSES,
         num_frames=num_frames,
         resolution=resolution,
+        ground_truth=ground_truth,
     )
 
 
@@ -304,7 +364,10 @@ class DynamicsSource(IndexedClipSource):
 
     Index ``i`` in ``[0, per_class * NUM_CLASSES)`` has label ``i % NUM_CLASSES`` and key
     ``fold_in(fold_in(key(seed), split_id), i)`` with split ids train 0, val 1, test 2.
+    `clips` / `eval_clips` with ``ground_truth=True`` add "mask" and "background".
     """
+
+    PROVIDES_GROUND_TRUTH = True
 
     def __init__(
         self,
@@ -329,12 +392,15 @@ class DynamicsSource(IndexedClipSource):
         self.resolution = int(resolution)
         self.num_frames = int(num_frames)
 
-    def _clips(self, split: str, indices: jax.Array) -> dict[str, jax.Array]:
+    def _clips(
+        self, split: str, indices: jax.Array, ground_truth: bool = False
+    ) -> dict[str, jax.Array]:
         return _clips_at(
             self._base_keys[split],
             indices,
             num_frames=self.num_frames,
             resolution=self.resolution,
+            ground_truth=ground_truth,
         )
 
     def _random_clips(self, rng: jax.Array, batch_size: int) -> dict[str, jax.Array]:

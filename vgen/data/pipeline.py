@@ -54,6 +54,9 @@ class IndexedClipSource:
     `_random_clips(rng, batch_size)`.
     """
 
+    # Whether `clips(..., ground_truth=True)` adds object masks and backgrounds.
+    PROVIDES_GROUND_TRUTH = False
+
     def __init__(self, *, seed: int, splits: tuple[str, ...], sizes: dict[str, int]):
         for split, n in sizes.items():
             if int(n) < 1:
@@ -94,9 +97,18 @@ class IndexedClipSource:
             )
         return jnp.asarray(idx, jnp.int32)
 
-    def clips(self, split: str, indices: np.ndarray | jax.Array) -> dict[str, jax.Array]:
-        """The clips at `indices` [N] of `split` (a batch of N)."""
-        return self._clips(split, self._indices("clips", split, indices))
+    def clips(
+        self, split: str, indices: np.ndarray | jax.Array, ground_truth: bool = False
+    ) -> dict[str, jax.Array]:
+        """The clips at `indices` [N] of `split` (a batch of N); with `ground_truth` (sources
+        whose PROVIDES_GROUND_TRUTH is True) also "mask" [N, T, H, W, 1] (object coverage)
+        and "background" [N, T, H, W, C] (the clip without its object)."""
+        indices = self._indices("clips", split, indices)
+        if not ground_truth:
+            return self._clips(split, indices)
+        if not self.PROVIDES_GROUND_TRUTH:
+            raise ValueError(f"{self._name} has no object masks or backgrounds (ground_truth)")
+        return self._clips(split, indices, ground_truth=True)
 
     def train_batch(self, rng: jax.Array, batch_size: int) -> dict[str, jax.Array]:
         """`batch_size` train clips at uniform random indices drawn from `rng`.
@@ -107,15 +119,18 @@ class IndexedClipSource:
             raise ValueError(f"{self._name}.train_batch: batch_size must be >= 1, got {batch_size}")
         return self._random_clips(rng, int(batch_size))
 
-    def eval_clips(self, num_clips: int, split: str = "test") -> dict[str, jax.Array]:
-        """The first `num_clips` clips of `split`: a fixed, seeded evaluation set."""
+    def eval_clips(
+        self, num_clips: int, split: str = "test", ground_truth: bool = False
+    ) -> dict[str, jax.Array]:
+        """The first `num_clips` clips of `split`: a fixed, seeded evaluation set (see `clips`
+        for `ground_truth`)."""
         size = self.split_size(split)
         if not 1 <= int(num_clips) <= size:
             raise ValueError(
                 f"{self._name}.eval_clips: num_clips must be in [1, {size}] for split "
                 f"{split!r}, got {num_clips}"
             )
-        return self.clips(split, np.arange(int(num_clips), dtype=np.int32))
+        return self.clips(split, np.arange(int(num_clips), dtype=np.int32), ground_truth)
 
     def _clips(self, split: str, indices: jax.Array) -> dict[str, jax.Array]:
         raise NotImplementedError

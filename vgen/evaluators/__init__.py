@@ -57,6 +57,9 @@ class EvalContext:
     method   the method module; state its restored TrainState, replicated over `mesh`
     source   the data source; clips its `eval.num_clips` evaluation clips {"video":
              [N, T, H, W, C], ...} (host NumPy / JAX arrays, the same on every host)
+    ground_truth  what a source that renders its clips knows about them (Dynamics): {"mask":
+             [N, T, H, W, 1] object coverage, "background": [N, T, H, W, C] the clip
+             without its object}; None for other sources
     mesh     the device mesh ("data" axis)
     workdir  the run directory; evaluators write under <workdir>/eval
     rng      the evaluation key (per evaluator: `rng_for`)
@@ -68,6 +71,7 @@ class EvalContext:
     state: Any
     source: Any
     clips: dict[str, Any]
+    ground_truth: dict[str, Any] | None
     mesh: Mesh
     workdir: str
     rng: jax.Array

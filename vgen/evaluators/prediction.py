@@ -9,12 +9,21 @@ Condition on `data.context_frames` real frames of `eval.num_clips` fixed, seeded
   copy_last  the baseline that repeats the last context frame,
 each averaged over clips.
 
+When the source knows each clip's object and background (ctx.ground_truth, Dynamics), the
+same samples are also scored on the object (`object_scores`: object-region PSNR and SSIM,
+object position error, the fraction of predictions that show the object), and every score
+gets a second baseline, background: the clip's own background with the object erased.
+
 results.json: {"num_clips", "num_samples", "seconds", "psnr": {"best", "mean", "copy_last"},
-"ssim": {...}} (each a list, one value per predicted step). Files in <workdir>/eval:
-samples.{gif,png} (ground truth | best | random samples), psnr.png, ssim.png, and the curves in
-TensorBoard indexed by predicted frame.
+"ssim": {...}} (each a list, one value per predicted step); with ground truth also
+"background" in "psnr" and "ssim", "object_psnr", "object_ssim", "position_error" (best is the
+lowest) and "object_found" ({"mean", "copy_last", "background"}), and "object_region":
+{"dilation", "threshold"}. Files in <workdir>/eval: samples.{gif,png} (ground truth | best |
+random samples), one curve plot per score (psnr.png, ssim.png, object_psnr.png, ...), and the
+curves in TensorBoard indexed by predicted frame.
 """
 
+import functools
 import os
 import time
 from typing import Any
@@ -26,8 +35,8 @@ import numpy as np
 
 from vgen import metrics, viz
 from vgen.data.pipeline import context_of
-from vgen.evaluators import EvalContext, chunks
-from vgen.sharding import to_host
+from vgen.evaluators import EvalContext, chunks, object_scores
+from vgen.sharding import place_clips, to_host
 
 REQUIRES: tuple[str, ...] = ()  # `sample` is part of every method
 SAMPLE_GRID_CLIPS = 8
@@ -62,45 +71,94 @@ def _scores(samples: jax.Array, truth: jax.Array) -> dict[str, jax.Array]:
     return {k: jnp.swapaxes(v, 0, 1) for k, v in out.items()}
 
 
-def summarize(per_sample: np.ndarray, copy_last: np.ndarray) -> dict[str, list[float]]:
-    """per_sample [clips, S, T] and copy_last [clips, T] -> best / mean / copy_last per step."""
-    best_index = np.argmax(per_sample.mean(axis=2), axis=1)  # best sample of each clip
+@functools.partial(jax.jit, static_argnames=("dilation", "threshold"))
+def _object_scores(samples, truth, ground_truth, *, dilation: int, threshold: float):
+    """samples [S, B, T, H, W, C], truth [B, T, H, W, C], ground_truth {"mask", "background"}
+    of the predicted frames -> object_scores.scores, each [B, S, T]."""
+    out = object_scores.scores(
+        samples,
+        ground_truth["mask"],
+        ground_truth["background"],
+        truth,
+        dilation=dilation,
+        threshold=threshold,
+    )
+    return {k: jnp.swapaxes(v, 0, 1) for k, v in out.items()}
+
+
+def summarize(
+    per_sample: np.ndarray, baselines: dict[str, np.ndarray], higher_is_better: bool = True
+) -> dict[str, list[float]]:
+    """per_sample [clips, S, T] and baselines {name: [clips, T]} -> best / mean / each
+    baseline per step, averaged over clips. The best sample of a clip is the one with the best
+    score averaged over the steps (the highest, or the lowest for an error)."""
+    overall = per_sample.mean(axis=2)
+    best_index = np.argmax(overall if higher_is_better else -overall, axis=1)
     best = per_sample[np.arange(per_sample.shape[0]), best_index]
-    return {
-        "best": best.mean(axis=0).tolist(),
-        "mean": per_sample.mean(axis=(0, 1)).tolist(),
-        "copy_last": copy_last.mean(axis=0).tolist(),
-    }
+    out = {"best": best.mean(axis=0).tolist(), "mean": per_sample.mean(axis=(0, 1)).tolist()}
+    out.update({name: b.mean(axis=0).tolist() for name, b in baselines.items()})
+    return out
+
+
+def chunk_scores(ctx: EvalContext, chunk: dict, samples: jax.Array, start: int) -> dict:
+    """Every score of one chunk: {score: {"samples": [B, S, T], baseline: [B, T]}} (host)."""
+    c = ctx.config.data.context_frames
+    video = chunk["video"]
+    truth = video[:, c:]
+    predictions = {"samples": samples}
+    predictions["copy_last"] = jnp.broadcast_to(video[None, :, c - 1 : c], truth[None].shape)
+    score_fns = [_scores]
+    if ctx.ground_truth is not None:
+        size = video.shape[0]
+        future = {k: v[start : start + size, c:] for k, v in ctx.ground_truth.items()}
+        future = place_clips(future, ctx.mesh)
+        predictions["background"] = future["background"][None]
+        e = ctx.config.eval
+        score_fns.append(
+            lambda p, t: _object_scores(
+                p, t, future, dilation=e.object_dilation, threshold=e.object_threshold
+            )
+        )
+    out = {}
+    for name, prediction in predictions.items():
+        for fn in score_fns:
+            for score, value in fn(prediction, truth).items():
+                value = to_host(value)
+                out.setdefault(score, {})[name] = value if name == "samples" else value[:, 0]
+    return out
 
 
 def run(ctx: EvalContext) -> dict[str, Any]:
-    """Scores best / mean / copy-last per predicted step; writes the grids, curves and table."""
+    """Scores best / mean / baselines per predicted step; writes the grids, curves and table."""
     e, c = ctx.config.eval, ctx.config.data.context_frames
     draw = sample_fn(ctx.config, ctx.method)
     started = time.perf_counter()
-    per_sample = {"psnr": [], "ssim": []}
-    copy_last = {"psnr": [], "ssim": []}
+    parts = []
     for start, chunk in chunks(ctx):
-        video = chunk["video"]
-        truth = video[:, c:]
         key = jax.random.fold_in(ctx.rng, start)
         context = context_of(chunk, c)
         samples = draw_samples(draw, ctx.state, context, key, e.num_samples, e.sample_chunk)
-        scores = _scores(samples, truth)
-        baseline = _scores(jnp.broadcast_to(video[None, :, c - 1 : c], truth[None].shape), truth)
-        for name in per_sample:
-            per_sample[name].append(to_host(scores[name]))
-            copy_last[name].append(to_host(baseline[name])[:, 0])
+        parts.append(chunk_scores(ctx, chunk, samples, start))
         if start == 0:
-            write_best_and_random(ctx.outdir, video, samples, per_sample["psnr"][0], c)
+            psnr = parts[0]["psnr"]["samples"]
+            write_best_and_random(ctx.outdir, chunk["video"], samples, psnr, c)
 
     results = {
         "num_clips": int(e.num_clips),
         "num_samples": int(e.num_samples),
         "seconds": round(time.perf_counter() - started, 1),
     }
-    for name in ("psnr", "ssim"):
-        results[name] = summarize(np.concatenate(per_sample[name]), np.concatenate(copy_last[name]))
+    for score in parts[0]:
+        joined = {k: np.concatenate([p[score][k] for p in parts]) for k in parts[0][score]}
+        per_sample = joined.pop("samples")
+        better = object_scores.HIGHER_IS_BETTER.get(score, True)
+        results[score] = summarize(per_sample, joined, higher_is_better=better)
+    if "object_found" in results:  # a fraction, not a score to pick the best sample by
+        results["object_found"].pop("best")
+        results["object_region"] = {
+            "dilation": int(e.object_dilation),
+            "threshold": float(e.object_threshold),
+        }
     step = int(jax.device_get(ctx.state.step))
     write_curves(ctx, results, step)
     print(format_table(results, step))
@@ -124,43 +182,53 @@ def write_best_and_random(
     viz.write_png(os.path.join(outdir, "samples.png"), viz.filmstrip(rows))
 
 
+# The per-step scores, their axis labels and table formats, in the order they are shown.
+CURVES = {
+    "psnr": ("PSNR (dB)", "{:.2f}"),
+    "ssim": ("SSIM", "{:.3f}"),
+    "object_psnr": ("object-region PSNR (dB)", "{:.2f}"),
+    "object_ssim": ("object-region SSIM", "{:.3f}"),
+    "position_error": ("object position error (pixels)", "{:.2f}"),
+    "object_found": ("fraction with the object found", "{:.2f}"),
+}
+
+
 def write_curves(ctx: EvalContext, results: dict[str, Any], step: int) -> None:
-    """Per-step curve plots psnr.png, ssim.png, and the same curves in TensorBoard, indexed by
-    predicted frame."""
-    for name in ("psnr", "ssim"):
+    """One curve plot per score (<score>.png: best, mean and the baselines per predicted step)
+    and the same curves in TensorBoard as <score>_<kind>, indexed by predicted frame."""
+    names = [name for name in CURVES if name in results]
+    for name in names:
         viz.plot_curves(
             os.path.join(ctx.outdir, f"{name}.png"),
             results[name],
-            ylabel=name.upper(),
+            ylabel=CURVES[name][0],
             title=f"step {step}, {results['num_samples']} samples per clip",
         )
     for t in range(len(results["psnr"]["best"])):
         ctx.writer.write_scalars(
             t + 1,
             {
-                f"{name}_{kind}": results[name][kind][t]
-                for name in ("psnr", "ssim")
-                for kind in ("best", "mean", "copy_last")
+                f"{name}_{kind}": values[t]
+                for name in names
+                for kind, values in results[name].items()
             },
         )
 
 
 def format_table(results: dict[str, Any], step: int) -> str:
-    """A plain-text table: one row per predicted step, PSNR and SSIM best / mean / copy-last."""
-    head = (
-        f"{'step':>4} | {'PSNR best':>9} {'mean':>7} {'copy':>7} | "
-        f"{'SSIM best':>9} {'mean':>6} {'copy':>6}"
-    )
+    """A plain-text table: one row per score and kind (best, mean, each baseline), one column
+    per predicted step."""
+    rows = [
+        (f"{n} {k}", CURVES[n][1], v) for n in CURVES if n in results for k, v in results[n].items()
+    ]
+    label = max(len(r[0]) for r in rows) + 2
+    steps = len(results["psnr"]["best"])
     lines = [
         f"eval at training step {step}: {results['num_clips']} clips, "
-        f"{results['num_samples']} samples each",
-        head,
-        "-" * len(head),
+        f"{results['num_samples']} samples each; columns: predicted step",
+        " " * label + "".join(f"{t + 1:>8}" for t in range(steps)),
     ]
-    p, s = results["psnr"], results["ssim"]
-    for i in range(len(p["best"])):
-        lines.append(
-            f"{i + 1:>4} | {p['best'][i]:>9.2f} {p['mean'][i]:>7.2f} {p['copy_last'][i]:>7.2f} | "
-            f"{s['best'][i]:>9.3f} {s['mean'][i]:>6.3f} {s['copy_last'][i]:>6.3f}"
-        )
+    lines += [
+        f"{name:<{label}}" + "".join(f"{fmt.format(x):>8}" for x in v) for name, fmt, v in rows
+    ]
     return "\n".join(lines)
