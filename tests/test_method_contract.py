@@ -37,7 +37,7 @@ OPTIONAL_PARAMS = {
     "reconstruct": ("config", "state", "batch", "rng"),
     "write_figures": ("config", "state", "batch", "rng", "outdir"),
 }
-# Sharded == unsharded, as tests/test_sharding.py: reductions over a split batch round apart.
+# Sharded == unsharded: reductions over a split batch round apart.
 RTOL, ATOL = 2e-4, 2e-5
 
 
@@ -271,8 +271,7 @@ def _result_keys(evaluator: str) -> tuple[str, ...]:
 
 @pytest.mark.parametrize("method", NAMES)
 def test_command_line_trains_then_evaluates(method, tmp_path):
-    """The tiny config as it is (its programs are shared through the compilation cache with the
-    methods' own command-line tests): train, then --mode eval."""
+    """The real command line on the tiny config as it is: train, then --mode eval."""
     config = _config(method)
     args = (f"--config=configs/{CONFIGS[method]}.py:tiny", f"--workdir={tmp_path}")
     proc = vgen_main(*args)
@@ -289,6 +288,12 @@ def test_command_line_trains_then_evaluates(method, tmp_path):
         assert not missing, f"evaluator {evaluator!r} wrote no {missing} in {sorted(results)}"
     for name, path in results.get("figures", {}).items():
         assert (tmp_path / path).is_file(), f"figure {name}: no file {path}"
+    # Training wrote checkpoints, sample grids and (methods with figures) the method's figures.
+    assert os.listdir(tmp_path / "checkpoints") and os.listdir(tmp_path / "samples")
+    if hasattr(get_method(config.method), "write_figures"):
+        last = sorted(os.listdir(tmp_path / "figures"))[-1]
+        pngs = [f for f in os.listdir(tmp_path / "figures" / last) if f.endswith(".png")]
+        assert pngs, f"no figures in figures/{last}"
 
 
 if __name__ == "__main__":

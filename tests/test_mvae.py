@@ -1,16 +1,15 @@
 """The multimodal VAE for video (Method-I, Method-II): which expert each ELBO term reads,
-prediction from x_{t-1} alone, a few training steps, figures, the command line's train + eval."""
+prediction from x_{t-1} alone, a few training steps, figures (the command line:
+test_method_contract.py)."""
 
 import functools
-import json
-import os
 
 import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from helpers import load_config, vgen_main
+from helpers import load_config
 from PIL import Image
 
 from vgen import adversarial, config_lib, train
@@ -255,30 +254,3 @@ def test_bad_settings_raise(config):
     bad.optim.model.lr = 0.0
     with pytest.raises(ConfigError, match=r"optim\.model\.lr"):
         config_lib.validate(bad, mvae)
-
-
-@pytest.mark.parametrize("name", ["mvae1_dynamics", "mvae2_dynamics"])
-def test_command_line_trains_and_evaluates_tiny(name, tmp_path):
-    workdir = tmp_path / "run"
-    args = (f"--config=configs/{name}.py:tiny", f"--workdir={workdir}")
-    proc = vgen_main(*args)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    figures = sorted(os.listdir(workdir / "figures"))[-1]
-    assert sorted(os.listdir(workdir / "figures" / figures)) == [
-        "predictions.png",
-        "prior_samples.png",
-        "reconstructions.png",
-    ]
-    proc = vgen_main(*args, "--mode=eval")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    with open(workdir / "eval" / "results.json") as f:
-        results = json.load(f)
-    data = load_config(name, "tiny").data
-    assert len(results["psnr"]["best"]) == data.predict_frames
-    psnr = results["psnr"]
-    assert all(b >= m - 1e-4 for b, m in zip(psnr["best"], psnr["mean"], strict=True))
-    # The reconstruction evaluator scores frames 1..T-1 from the joint posterior.
-    recon = results["reconstruction"]
-    assert len(recon["psnr_per_frame"]) == data.context_frames + data.predict_frames - 1
-    assert np.isfinite(recon["psnr"]) and 0.0 <= recon["mse"] <= 1.0
-    assert os.path.getsize(workdir / "eval" / "reconstructions.png") > 0

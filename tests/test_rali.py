@@ -1,7 +1,6 @@
 """RALI: network shapes for both latent structures, gradient flow, training, figures, CLI."""
 
 import functools
-import os
 
 import chex
 import helpers
@@ -10,7 +9,6 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from helpers import vgen_main
 from PIL import Image
 
 from vgen import ali_game, config_lib
@@ -204,15 +202,3 @@ def test_defaults_and_eval_metrics(setup):
         "psnr_val_recon",
     }  # fmt: skip
     assert all(np.isfinite(float(v)) for v in metrics.values())
-
-
-def test_command_line_trains_tiny(tmp_path):
-    workdir = tmp_path / "run"
-    proc = vgen_main("--config=configs/rali_dynamics.py:tiny", f"--workdir={workdir}")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert any(p.endswith(".gif") for p in os.listdir(workdir / "samples"))
-    assert os.listdir(workdir / "checkpoints")
-    (last,) = sorted(os.listdir(workdir / "figures"))[-1:]
-    names = sorted(os.listdir(workdir / "figures" / last))
-    assert names == sorted(f"{n}.{e}" for n in ("interpolations", "reconstructions", "samples")
-                           for e in ("gif", "png"))  # fmt: skip

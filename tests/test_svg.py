@@ -3,14 +3,13 @@ a few training steps, sampling, configs, and one run of the real command line. (
 checked against hand-computed gates in test_lstm.py.)"""
 
 import functools
-import json
 
 import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from helpers import load_config, vgen_main
+from helpers import load_config
 
 from vgen import config_lib, train
 from vgen.data import make_source
@@ -223,16 +222,3 @@ def test_configs_are_valid(name, arg):
     cfg = load_config(name, arg)
     config_lib.validate(cfg, svg)
     assert cfg.method == "svg"
-
-
-def test_command_line_train_then_eval(tmp_path):
-    """The real command line on configs/svg_lp_dynamics.py:tiny: train, then evaluate."""
-    args = ("--config=configs/svg_lp_dynamics.py:tiny", f"--workdir={tmp_path}")
-    run = vgen_main(*args)
-    assert run.returncode == 0, run.stderr[-3000:]
-    run = vgen_main(*args, "--mode=eval")
-    assert run.returncode == 0, run.stderr[-3000:]
-    with open(tmp_path / "eval" / "results.json") as f:
-        results = json.load(f)
-    assert results["step"] == 4
-    assert len(results["psnr"]["best"]) == 3

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from helpers import REPO, vgen_main
+from helpers import REPO
 from PIL import Image
 
 from vgen import adversarial, config_lib, losses
@@ -225,13 +225,3 @@ def test_bad_settings_raise(config, field, value):
     with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
         config_lib.validate(bad, vaegan)
     config_lib.validate(config, vaegan)  # the unchanged config passes
-
-
-def test_command_line_trains_tiny(tmp_path):
-    workdir = tmp_path / "run"
-    proc = vgen_main("--config=configs/vaegan_dynamics.py:tiny", f"--workdir={workdir}")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert any(p.startswith("step_") for p in os.listdir(workdir / "samples"))
-    assert os.listdir(workdir / "checkpoints")
-    (last,) = sorted(os.listdir(workdir / "figures"))[-1:]
-    assert sorted(os.listdir(workdir / "figures" / last)) == ["reconstructions.png", "samples.png"]
