@@ -112,8 +112,10 @@ def test_evaluators_write_their_parts_once_validated_without_init(
     assert double.concrete_inits == 0  # the restore target came from jax.eval_shape
     with open(os.path.join(workdir, "eval", "results.json")) as f:
         assert json.load(f) == results
+    objects = ["object_psnr", "object_ssim", "position_error", "object_found", "object_region"]
     assert list(results) == [
-        "step", "num_clips", "num_samples", "seconds", "psnr", "ssim", "reconstruction", "figures"
+        "step", "num_clips", "num_samples", "seconds", "psnr", "ssim", *objects,  # Dynamics
+        "reconstruction", "figures",
     ]  # fmt: skip
     recon = results["reconstruction"]
     assert list(recon) == ["num_clips", "mse", "psnr", "ssim", "psnr_per_frame", "ssim_per_frame"]

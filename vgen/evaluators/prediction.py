@@ -148,7 +148,7 @@ def run(ctx: EvalContext) -> dict[str, Any]:
         "num_samples": int(e.num_samples),
         "seconds": round(time.perf_counter() - started, 1),
     }
-    for score in parts[0]:
+    for score in sorted(parts[0], key=list(CURVES).index):
         joined = {k: np.concatenate([p[score][k] for p in parts]) for k in parts[0][score]}
         per_sample = joined.pop("samples")
         better = object_scores.HIGHER_IS_BETTER.get(score, True)
