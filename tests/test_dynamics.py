@@ -1,5 +1,7 @@
 """Tests of vgen.data.dynamics: the procedurally rendered Dynamics dataset."""
 
+import functools
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -102,7 +104,7 @@ def test_eval_clips_fixed_and_balanced(source):
 def test_cond_is_position_and_velocity(train20):
     pos, vel = train20["cond"][..., :2], train20["cond"][..., 2:]
     # The whole object stays inside: centre at least the smallest radius from the border.
-    assert np.abs(pos).max() <= 1.0 - 2 * dynamics._SIZE_RANGE[0]
+    assert np.abs(pos).max() <= 1.0 - 2 * dynamics.SIZE_RANGE[0]
     np.testing.assert_array_equal(vel[:, 0], 0.0)
     np.testing.assert_allclose(vel[:, 1:], np.diff(pos, axis=1), atol=1e-6)
 
@@ -128,7 +130,7 @@ def test_rotation_spins_in_place(train20):
 def test_bouncing_reverses_and_stays_inside(long_clips):
     vel = long_clips["cond"][..., 2:]  # [N, 40, 2]
     pos = long_clips["cond"][..., :2]
-    assert np.abs(pos).max() <= 1.0 - 2 * dynamics._SIZE_RANGE[0]
+    assert np.abs(pos).max() <= 1.0 - 2 * dynamics.SIZE_RANGE[0]
     # Sign flips of a velocity component between consecutive frames (ignoring rounding).
     flips = (vel[:, 1:-1] * vel[:, 2:] < -1e-8).any(axis=(1, 2))
     n_bounce = 3 * len(BOUNCING)
@@ -162,6 +164,9 @@ def test_train_batch(source):
         (dict(train_per_class=0), "train_per_class"),
         (dict(val_per_class=0), "val_per_class"),
         (dict(test_per_class=-1), "test_per_class"),
+        (dict(object_size=(0.0, 0.1)), "object_size"),
+        (dict(object_size=(0.2, 0.1)), "object_size"),
+        (dict(object_size=(0.2, 0.4)), "object_size"),
     ],
 )
 def test_bad_constructor_arguments(kwargs, match):
@@ -216,6 +221,26 @@ def test_ground_truth_composes_the_video(source, train20):
     centroid = np.stack([(m * yy).sum((2, 3)), (m * xx).sum((2, 3))], -1) / m.sum((2, 3))[..., None]
     centre = (gt["cond"][..., :2] + 1.0) * R / 2 - 0.5
     np.testing.assert_allclose(centroid, centre, atol=0.1)
+
+
+def test_object_size_sets_the_object_area_and_nothing_else():
+    keys = jax.random.split(jax.random.key(3), 40)
+    labels = jnp.arange(40) % NUM_CLASSES
+    render = functools.partial(render_clips, keys, labels, num_frames=T, resolution=R)
+    default = jax.device_get(render(ground_truth=True))
+    chex.assert_trees_all_equal(
+        default, jax.device_get(render(ground_truth=True, object_size=dynamics.SIZE_RANGE))
+    )
+    big = jax.device_get(render(ground_truth=True, object_size=(0.2, 0.25)))
+    np.testing.assert_array_equal(big["background"], default["background"])
+    # Coverage of a disc of radius r (a fraction of the frame side) is about pi (r R)^2 pixels
+    # (squares and triangles are larger and smaller); every clip's object is bigger.
+    area = lambda clips: clips["mask"][:, 0].sum((1, 2, 3))
+    lo, hi = np.pi * (0.2 * R) ** 2 * 0.5, np.pi * (0.25 * R) ** 2 * 1.1
+    assert (area(big) > lo).all() and (area(big) < hi).all(), area(big)
+    assert (area(big) > area(default)).all()
+    # The centre stays far enough from the border for the whole object to fit.
+    assert np.abs(big["cond"][..., :2]).max() <= 1.0 - 2 * 0.2
 
 
 def test_ground_truth_is_refused_by_sources_without_it():
@@ -322,3 +347,9 @@ def test_a_single_frame_does_not_give_the_class_away():
     half = n // 2
     aucs = _one_vs_rest_auc(x[:half], labels[:half], x[half:], labels[half:], NUM_CLASSES)
     assert aucs.max() < 0.62, dict(zip(CLASS_NAMES, aucs.round(3), strict=True))
+
+
+def test_config_default_object_size_is_the_renderers():
+    from vgen.data import DEFAULTS
+
+    assert tuple(DEFAULTS["dynamics"]["object_size"]) == dynamics.SIZE_RANGE

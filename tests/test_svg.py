@@ -127,9 +127,11 @@ def test_svg_shapes_and_sampling(config, prior, cond_dim, arch):
             svg.sample(cfg, state, {"video": batch["video"][:, :c]}, jax.random.key(0), horizon)
 
 
-def test_scan_paths(config):
+@pytest.mark.parametrize("last_frame_skip", [False, True])
+def test_scan_paths(config, last_frame_skip):
     """The batched teacher-forced path equals the per-step scan fed real frames; running free
     (own predictions, prior z) after the context, frames beyond it are never read."""
+    config = variant(config, last_frame_skip=last_frame_skip)
     batch = dynamics_batch(config)
     state = sensitive(init(config, batch))
     video = batch["video"]
@@ -154,6 +156,27 @@ def test_scan_paths(config):
     chex.assert_trees_all_close(apply(video, **free)[0], apply(edited, **free)[0])
     changed = apply(video, **forced)[0][:, c:] - apply(edited, **forced)[0][:, c:]
     assert float(jnp.abs(changed).max()) > 1e-5  # teacher-forced, they are read
+
+
+def test_last_frame_skip_reads_the_skips_of_the_previous_frame(config):
+    """Within the context both read the skips of x_{t-1}; beyond it SVG's default keeps those of
+    the last context frame, last_frame_skip those of x_{t-1}."""
+    batch = dynamics_batch(config)
+    state = sensitive(init(config, batch))
+    video = batch["video"]
+    b, t = video.shape[:2]
+    c = config.data.context_frames
+    variables = {"params": state.params["model"], "batch_stats": state.batch_stats["model"]}
+    eps = svg._noise(config, jax.random.key(1), b, t)
+    cond = svg._cond(config, batch, t)
+
+    def predict(last_frame_skip):
+        cfg = variant(config, last_frame_skip=last_frame_skip)
+        return svg._network(cfg, video).apply(variables, video, cond, *eps, train=False)[0]
+
+    default, last = predict(False), predict(True)
+    chex.assert_trees_all_close(default[:, : c - 1], last[:, : c - 1])
+    assert float(jnp.abs(default[:, c:] - last[:, c:]).max()) > 1e-4
 
 
 def test_teacher_forcing_mask(config):

@@ -34,6 +34,7 @@ def _dynamics(config: ml_collections.ConfigDict) -> Any:
         train_per_class=d.train_per_class,
         val_per_class=d.val_per_class,
         test_per_class=d.test_per_class,
+        object_size=tuple(d.object_size),
     )
 
 
@@ -82,8 +83,11 @@ SOURCES: dict[str, Callable[[ml_collections.ConfigDict], Any]] = {
 # The options of each source beyond the common data fields, with their defaults.
 DEFAULTS: dict[str, dict[str, Any]] = {
     "bair": dict(val_episodes=256, num_workers=8),  # val: the last val_episodes of train
-    # The thesis's split sizes (5.2): 5,000 / 500 / 500 clips per class.
-    "dynamics": dict(train_per_class=5000, val_per_class=500, test_per_class=500),
+    # The thesis's split sizes (5.2): 5,000 / 500 / 500 clips per class; object_size: the
+    # (min, max) object radius as a fraction of the frame side.
+    "dynamics": dict(
+        train_per_class=5000, val_per_class=500, test_per_class=500, object_size=(0.08, 0.15)
+    ),
     # person_split "svg": train persons 1-20, test 21-25; "mcnet": 1-16 / 17-25.
     "kth": dict(person_split="svg", val_videos_per_action=4, num_workers=8),
     "mnist": dict(mnist_npz=""),

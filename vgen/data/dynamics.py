@@ -61,8 +61,9 @@ ROTATION_LABEL = NUM_CLASSES - 1
 COND_DIM = 4  # (y, x, dy, dx): centre position and its per-frame velocity
 SPLITS = ("train", "val", "test")
 
-# Object size: "radius" as a fraction of the frame side (so 5-10 px at 64x64), every class.
-_SIZE_RANGE = (0.08, 0.15)
+# Object size: "radius" as a fraction of the frame side (so 5-10 px at 64x64), every class;
+# `object_size` of render_clips / DynamicsSource overrides it.
+SIZE_RANGE = (0.08, 0.15)
 # Accelerating paths: speed at the start as a fraction of the mean speed (the end is 2 - a).
 _START_SPEED_RANGE = (0.35, 0.6)
 # Rotation: angular speed in rad / frame.
@@ -250,7 +251,13 @@ def _trajectory(uniform: _Draws, label: jax.Array, limit: jax.Array, num_frames:
     return positions, angles
 
 
-def _render_clip(key: jax.Array, label: jax.Array, num_frames: int, resolution: int):
+def _render_clip(
+    key: jax.Array,
+    label: jax.Array,
+    num_frames: int,
+    resolution: int,
+    object_size: tuple[float, float],
+):
     """One clip: video [T, R, R, 3], cond [T, 4], object mask [T, R, R, 1] and background
     [R, R, 3]."""
     uniform = _Draws(key, 128)
@@ -258,7 +265,7 @@ def _render_clip(key: jax.Array, label: jax.Array, num_frames: int, resolution: 
 
     # The same shapes and sizes for every class: one frame must not tell the class.
     shape = uniform.integer(3)
-    size = 2.0 * uniform(*_SIZE_RANGE)
+    size = 2.0 * uniform(*object_size)
     # Keep the whole object (plus a pixel of anti-aliasing) inside the frame.
     limit = 1.0 - size * jnp.array(_SHAPE_EXTENT)[shape] - 1.5 * pixel
 
@@ -303,7 +310,9 @@ def _render_clip(key: jax.Array, label: jax.Array, num_frames: int, resolution: 
     return video.astype(f32), cond.astype(f32), mask.astype(f32), background.astype(f32)
 
 
-@functools.partial(jax.jit, static_argnames=("num_frames", "resolution", "ground_truth"))
+@functools.partial(
+    jax.jit, static_argnames=("num_frames", "resolution", "ground_truth", "object_size")
+)
 def render_clips(
     keys: jax.Array,
     labels: jax.Array,
@@ -311,6 +320,7 @@ def render_clips(
     num_frames: int,
     resolution: int,
     ground_truth: bool = False,
+    object_size: tuple[float, float] = SIZE_RANGE,
 ) -> dict[str, jax.Array]:
     """Renders one clip per (key, label).
 
@@ -320,6 +330,8 @@ def render_clips(
       num_frames: T (static).
       resolution: R, frame height and width (static).
       ground_truth: also return "mask" and "background" (static; XLA drops them otherwise).
+      object_size: (min, max) of the object's "radius" as a fraction of the frame side,
+        drawn uniformly per clip, the same for every class (static).
 
     Returns:
       ``{"video": [N, T, R, R, 3] float32 in [0, 1], "label": [N] int32,
@@ -330,7 +342,10 @@ def render_clips(
       ``video = mask * object + (1 - mask) * background``.
     """
     labels = jnp.asarray(labels, jnp.int32)
-    render = functools.partial(_render_clip, num_frames=num_frames, resolution=resolution)
+    object_size = _check_object_size(object_size)
+    render = functools.partial(
+        _render_clip, num_frames=num_frames, resolution=resolution, object_size=object_size
+    )
     video, cond, mask, background = jax.vmap(render)(as_typed_keys(keys), labels)
     out = {"video": video, "label": labels, "cond": cond}
     if ground_truth:
@@ -342,21 +357,34 @@ def render_clips(
 # ----------------------------------------------------------------------------- dataset
 
 
-@functools.partial(jax.jit, static_argnames=("num_frames", "resolution", "ground_truth"))
-def _clips_at(base_key, indices, *, num_frames: int, resolution: int, ground_truth: bool = False):
+def _check_object_size(object_size) -> tuple[float, float]:
+    """(min, max) radius as floats, 0 < min <= max <= 0.3 (a larger object cannot move)."""
+    lo, hi = (float(v) for v in object_size)
+    if not 0.0 < lo <= hi <= 0.3:
+        raise ValueError(
+            f"Dynamics object_size must be (min, max) with 0 < min <= max <= 0.3 (radius as a "
+            f"fraction of the frame side), got {tuple(object_size)}"
+        )
+    return lo, hi
+
+
+@functools.partial(jax.jit, static_argnames=("ground_truth", "static"))
+def _clips_at(base_key, indices, *, static: tuple, ground_truth: bool = False):
+    num_frames, resolution, object_size = static
     return render_clips(
         clip_keys(base_key, indices),
         indices % NUM_CLASSES,
         num_frames=num_frames,
         resolution=resolution,
         ground_truth=ground_truth,
+        object_size=object_size,
     )
 
 
-@functools.partial(jax.jit, static_argnames=("batch_size", "size", "num_frames", "resolution"))
-def _random_clips(base_key, rng, *, batch_size: int, size: int, num_frames: int, resolution: int):
+@functools.partial(jax.jit, static_argnames=("batch_size", "size", "static"))
+def _random_clips(base_key, rng, *, batch_size: int, size: int, static: tuple):
     indices = jax.random.randint(rng, (batch_size,), 0, size, dtype=jnp.int32)
-    return _clips_at(base_key, indices, num_frames=num_frames, resolution=resolution)
+    return _clips_at(base_key, indices, static=static)
 
 
 class DynamicsSource(IndexedClipSource):
@@ -378,6 +406,7 @@ class DynamicsSource(IndexedClipSource):
         train_per_class: int = 5000,
         val_per_class: int = 500,
         test_per_class: int = 500,
+        object_size: tuple[float, float] = SIZE_RANGE,
     ):
         if int(resolution) < 16:
             raise ValueError(f"DynamicsSource: resolution must be >= 16, got {resolution}")
@@ -391,16 +420,14 @@ class DynamicsSource(IndexedClipSource):
         super().__init__(seed=seed, splits=SPLITS, sizes=sizes)
         self.resolution = int(resolution)
         self.num_frames = int(num_frames)
+        self.object_size = _check_object_size(object_size)
+        self._static = (self.num_frames, self.resolution, self.object_size)
 
     def _clips(
         self, split: str, indices: jax.Array, ground_truth: bool = False
     ) -> dict[str, jax.Array]:
         return _clips_at(
-            self._base_keys[split],
-            indices,
-            num_frames=self.num_frames,
-            resolution=self.resolution,
-            ground_truth=ground_truth,
+            self._base_keys[split], indices, static=self._static, ground_truth=ground_truth
         )
 
     def _random_clips(self, rng: jax.Array, batch_size: int) -> dict[str, jax.Array]:
@@ -409,6 +436,5 @@ class DynamicsSource(IndexedClipSource):
             rng,
             batch_size=batch_size,
             size=self._sizes["train"],
-            num_frames=self.num_frames,
-            resolution=self.resolution,
+            static=self._static,
         )

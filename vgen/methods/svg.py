@@ -9,6 +9,7 @@ One step predicts frame t from frame t-1 (t = 1 .. T-1):
                                                 frame t (lab report: action + position)
   x̂_t = D(g_t, skips)                          decoder; skips of x_{t-1} while it is a context
                                                 frame, then those of the last one, x_{c-1}
+                                                (model.last_frame_skip: of x_{t-1} throughout)
 (SVG's code stops updating the skips one step earlier, at x_{c-2}; the paper's last context
 frame is used here.) The networks are vgen.nn.svg_nets.
 
@@ -75,7 +76,11 @@ def _network(config: Config, video: jax.Array) -> SVG:
         learned_prior=m.prior == "learned",
         out_channels=video.shape[-1],
     )
-    return SVG(parts=parts, context_frames=config.data.context_frames)
+    return SVG(
+        parts=parts,
+        context_frames=config.data.context_frames,
+        last_frame_skip=m.last_frame_skip,
+    )
 
 
 def _cond(config: Config, batch: dict, frames: int) -> jax.Array:
@@ -255,6 +260,9 @@ def default_config() -> Config:
             posterior_layers=1,
             prior_layers=1,
             cond_dim=0,  # per-frame condition concatenated into the predictor input (0: none)
+            # SVG's --last_frame_skip: the decoder's skips come from the frame each step reads
+            # (x_{t-1}, its own prediction when sampling), not from the last context frame.
+            last_frame_skip=False,
         )
     )
     config.optim.model = config_lib.optimizer("adam", lr=2e-3, b1=0.9, b2=0.999)

@@ -3,7 +3,9 @@
 
 The step predicting frame t from x_{t-1} (t = 1 .. T-1): h_{t-1} = E(x_{t-1}); z_t from the
 posterior LSTM on E(x_t) or from the prior (the learned LSTM on h_{t-1}, or N(0, I));
-g_t = predictor([cond_t, h_{t-1}, z_t]); x̂_t = D(g_t, skips of x_{min(t-1, c-1)}).
+g_t = predictor([cond_t, h_{t-1}, z_t]); x̂_t = D(g_t, skips of x_{min(t-1, c-1)}), or with
+last_frame_skip (SVG's --last_frame_skip) the skips of the frame the step reads, x_{t-1} (the
+model's own prediction when it is fed back).
 """
 
 import flax.linen as nn
@@ -86,6 +88,7 @@ class SVG(nn.Module):
 
     parts: SVGParts  # its networks (bound as the submodule "parts")
     context_frames: int
+    last_frame_skip: bool = False  # skips of x_{t-1} at every step, not of the last context
 
     def __call__(
         self,
@@ -106,8 +109,11 @@ class SVG(nn.Module):
         frames = video.reshape(b * t, *video.shape[2:])
         h, skips = self.parts.encode(frames, train)
         h = h.reshape(b, t, -1)
-        # Step t reads the skips of x_{t-1} while it is a context frame, then those of x_{c-1}.
-        source = jnp.minimum(jnp.arange(t - 1), self.context_frames - 1)
+        # Step t reads the skips of x_{t-1} while it is a context frame, then those of x_{c-1}
+        # (or of x_{t-1} throughout, with last_frame_skip).
+        source = jnp.arange(t - 1)
+        if not self.last_frame_skip:
+            source = jnp.minimum(source, self.context_frames - 1)
         skips = [s.reshape(b, t, *s.shape[1:])[:, source] for s in skips]
         if use_posterior is None:
             use_posterior = jnp.ones(t - 1, bool)
@@ -125,9 +131,9 @@ class SVG(nn.Module):
                 states, prev_pred = carry
                 *latent_in, x_prev, real, skips_t = inputs
                 x_in = jnp.where(real[:, None, None, None], x_prev, prev_pred)
-                h_in, _ = parts.encode(x_in, train)
+                h_in, skips_in = parts.encode(x_in, train)
                 states, (g, dists) = parts.latent_step(states, (h_in, *latent_in[1:]))
-                x_pred = parts.decode(g, skips_t, train)
+                x_pred = parts.decode(g, skips_in if self.last_frame_skip else skips_t, train)
                 return (states, jax.lax.stop_gradient(x_pred)), (x_pred, dists)
 
             # Training updates the running statistics step by step; inference only reads them.
