@@ -40,6 +40,8 @@ def _changed(value):
         return not value
     if isinstance(value, (int, float)):
         return value + 1
+    if isinstance(value, tuple):
+        return tuple(_changed(v) / 8 for v in value)
     return f"{value}_changed"
 
 
