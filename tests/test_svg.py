@@ -127,19 +127,29 @@ def test_svg_shapes_and_sampling(config, prior, cond_dim, arch):
             svg.sample(cfg, state, {"video": batch["video"][:, :c]}, jax.random.key(0), horizon)
 
 
+def network_inputs(config):
+    """A batch's video, (sensitive) initial variables, condition and noise for SVG.apply."""
+    batch = dynamics_batch(config)
+    state = sensitive(init(config, batch))
+    video = batch["video"]
+    b, t = video.shape[:2]
+    variables = {"params": state.params["model"], "batch_stats": state.batch_stats["model"]}
+    return (
+        video,
+        variables,
+        svg._cond(config, batch, t),
+        svg._noise(config, jax.random.key(1), b, t),
+    )
+
+
 @pytest.mark.parametrize("last_frame_skip", [False, True])
 def test_scan_paths(config, last_frame_skip):
     """The batched teacher-forced path equals the per-step scan fed real frames; running free
     (own predictions, prior z) after the context, frames beyond it are never read."""
     config = variant(config, last_frame_skip=last_frame_skip)
-    batch = dynamics_batch(config)
-    state = sensitive(init(config, batch))
-    video = batch["video"]
+    video, variables, cond, eps = network_inputs(config)
     b, t = video.shape[:2]
     c = config.data.context_frames
-    variables = {"params": state.params["model"], "batch_stats": state.batch_stats["model"]}
-    eps = svg._noise(config, jax.random.key(1), b, t)
-    cond = svg._cond(config, batch, t)
     apply = jax.jit(
         lambda v, **kw: svg._network(config, v).apply(variables, v, cond, *eps, train=False, **kw)
     )
@@ -161,14 +171,9 @@ def test_scan_paths(config, last_frame_skip):
 def test_last_frame_skip_reads_the_skips_of_the_previous_frame(config):
     """Within the context both read the skips of x_{t-1}; beyond it SVG's default keeps those of
     the last context frame, last_frame_skip those of x_{t-1}."""
-    batch = dynamics_batch(config)
-    state = sensitive(init(config, batch))
-    video = batch["video"]
+    video, variables, cond, eps = network_inputs(config)
     b, t = video.shape[:2]
     c = config.data.context_frames
-    variables = {"params": state.params["model"], "batch_stats": state.batch_stats["model"]}
-    eps = svg._noise(config, jax.random.key(1), b, t)
-    cond = svg._cond(config, batch, t)
 
     def predict(last_frame_skip):
         cfg = variant(config, last_frame_skip=last_frame_skip)
