@@ -167,6 +167,7 @@ def test_train_batch(source):
         (dict(object_size=(0.0, 0.1)), "object_size"),
         (dict(object_size=(0.2, 0.1)), "object_size"),
         (dict(object_size=(0.2, 0.4)), "object_size"),
+        (dict(object_size=(0.1,)), "object_size"),
     ],
 )
 def test_bad_constructor_arguments(kwargs, match):

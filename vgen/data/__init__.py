@@ -27,15 +27,18 @@ def _dynamics(config: ml_collections.ConfigDict) -> Any:
     from vgen.data.dynamics import DynamicsSource
 
     d = config.data
-    return DynamicsSource(
-        seed=config.seed,
-        resolution=d.resolution,
-        num_frames=d.context_frames + d.predict_frames,
-        train_per_class=d.train_per_class,
-        val_per_class=d.val_per_class,
-        test_per_class=d.test_per_class,
-        object_size=tuple(d.object_size),
-    )
+    try:
+        return DynamicsSource(
+            seed=config.seed,
+            resolution=d.resolution,
+            num_frames=d.context_frames + d.predict_frames,
+            train_per_class=d.train_per_class,
+            val_per_class=d.val_per_class,
+            test_per_class=d.test_per_class,
+            object_size=tuple(d.object_size),
+        )
+    except ValueError as e:  # a bad data.* option: reported in one line
+        raise ConfigError(f"config.data: {e}") from e
 
 
 def _kth(config: ml_collections.ConfigDict) -> Any:

@@ -359,7 +359,8 @@ def render_clips(
 
 def _check_object_size(object_size) -> tuple[float, float]:
     """(min, max) radius as floats, 0 < min <= max <= 0.3 (a larger object cannot move)."""
-    lo, hi = (float(v) for v in object_size)
+    values = tuple(object_size)
+    lo, hi = (float(v) for v in values) if len(values) == 2 else (0.0, 0.0)
     if not 0.0 < lo <= hi <= 0.3:
         raise ValueError(
             f"Dynamics object_size must be (min, max) with 0 < min <= max <= 0.3 (radius as a "
