@@ -104,8 +104,22 @@ def _gaussian_kernel_1d() -> np.ndarray:
     return w / w.sum()
 
 
+def _valid_filter_matrix(n: int) -> np.ndarray:
+    """[n - 10, n] banded matrix: row i holds the 1-D Gaussian at columns i .. i + 10, so that
+    ``matrix @ signal`` is the 'valid' filtering of a length-n signal."""
+    w = _gaussian_kernel_1d()
+    m = np.zeros((n - w.size + 1, n))
+    for i in range(m.shape[0]):
+        m[i, i : i + w.size] = w
+    return m
+
+
 def _gaussian_filter_valid(x: jax.Array) -> jax.Array:
-    """Separable depthwise Gaussian blur, 'valid' region only.
+    """Separable Gaussian blur of every channel, 'valid' region only.
+
+    Each 1-D pass is a matmul with a banded matrix rather than a depthwise convolution: the
+    same sums, and several times faster on CPU, where XLA's grouped convolutions are slow
+    (benchmarks/ssim.py).
 
     Args:
       x: ``[N, H, W, K]``.
@@ -113,23 +127,12 @@ def _gaussian_filter_valid(x: jax.Array) -> jax.Array:
     Returns:
       ``[N, H - 10, W - 10, K]``: each channel filtered independently.
     """
-    k = x.shape[-1]
-    w = jnp.asarray(_gaussian_kernel_1d(), x.dtype)
-    # HWIO kernels with feature_group_count=K: one 1-D filter per channel.
-    kernel_h = jnp.tile(w.reshape(-1, 1, 1, 1), (1, 1, 1, k))
-    kernel_w = jnp.tile(w.reshape(1, -1, 1, 1), (1, 1, 1, k))
-    dn = ("NHWC", "HWIO", "NHWC")
-    for kernel in (kernel_h, kernel_w):
-        x = jax.lax.conv_general_dilated(
-            x,
-            kernel,
-            window_strides=(1, 1),
-            padding="VALID",
-            dimension_numbers=dn,
-            feature_group_count=k,
-            precision=jax.lax.Precision.HIGHEST,
-        )
-    return x
+    _, h, w, _ = x.shape
+    mh = jnp.asarray(_valid_filter_matrix(h), x.dtype)
+    mw = jnp.asarray(_valid_filter_matrix(w), x.dtype)
+    hi = jax.lax.Precision.HIGHEST
+    x = jnp.einsum("ih,nhwk->niwk", mh, x, precision=hi)
+    return jnp.einsum("jw,niwk->nijk", mw, x, precision=hi)
 
 
 def ssim(a: jax.Array, b: jax.Array, max_value: float = 1.0) -> jax.Array:
