@@ -1,5 +1,7 @@
 """Bad input ends with one clear message and a non-zero exit, never a traceback wall."""
 
+import os
+
 import pytest
 from helpers import vgen_main
 
@@ -67,9 +69,10 @@ def test_eval_batch_not_divisible_by_devices(tmp_path):
 
 
 def test_missing_config_file(tmp_path):
-    proc = vgen_main("--config=configs/does_not_exist.py", f"--workdir={tmp_path}")
-    assert proc.returncode != 0
-    assert "does_not_exist.py" in proc.stderr
+    proc = vgen_main("--config=configs/does_not_exist.py:tiny", f"--workdir={tmp_path}")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "vgen: error: --config: no such file: configs/does_not_exist.py"
+    assert not os.listdir(tmp_path)
 
 
 def test_half_configured_multihost_env(tmp_path):

@@ -6,6 +6,7 @@ field can be overridden, e.g. `--config.train.num_steps=100`.
 """
 
 import logging as std_logging
+import os
 
 import jax
 from absl import app, flags, logging
@@ -22,10 +23,16 @@ flags.mark_flags_as_required(["config", "workdir"])
 
 
 def parse_flags(argv: list[str]) -> list[str]:
-    """absl flag parsing; a config file's error (an unknown variant) or an override of a field
-    that does not exist ends as one line and exit status 2."""
+    """absl flag parsing, and loading the config file before anything starts: a missing config
+    file, a config file's error (an unknown variant) or an override of a field that does not
+    exist ends as one line and exit status 2."""
     try:
-        return app.parse_flags_with_usage(argv)
+        rest = app.parse_flags_with_usage(argv)
+        path = FLAGS["config"].config_filename.split(":", 1)[0]
+        if not os.path.isfile(path):
+            config_lib.exit_with(f"--config: no such file: {path}")
+        FLAGS.config  # noqa: B018 (ml_collections loads the file and applies overrides here)
+        return rest
     except (VgenError, AttributeError, KeyError) as e:
         config_lib.exit_with(config_lib.flag_error_message(e, argv))
 
