@@ -19,3 +19,7 @@ class CheckpointError(VgenError):
 
 class NonFiniteLossError(VgenError):
     """Training produced NaN/Inf; the last good checkpoint is kept."""
+
+
+class WorkdirError(VgenError):
+    """The workdir cannot be used: not a directory, not writable, full, or locked by a run."""

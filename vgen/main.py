@@ -7,6 +7,7 @@ field can be overridden, e.g. `--config.train.num_steps=100`.
 
 import logging as std_logging
 import os
+import sys
 
 import jax
 from absl import app, flags, logging
@@ -14,6 +15,7 @@ from ml_collections import config_flags
 
 from vgen import config_lib
 from vgen.errors import VgenError
+from vgen.workdir import fs_message
 
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file("config", None, "Experiment config file (path[:variant]).")
@@ -38,14 +40,49 @@ def parse_flags(argv: list[str]) -> list[str]:
 
 
 def quiet_orbax(record: std_logging.LogRecord) -> bool:
-    """Orbax logs every step of every save at INFO; keep its warnings and errors only."""
+    """Orbax logs every step of every save at INFO: keep its warnings and errors only. A failed
+    save or restore (a full disk, a damaged file) makes orbax and asyncio log an error with a
+    traceback for every array; vgen reports the failure in one line, so they keep one line."""
+    if record.name == "asyncio" and "exception was never retrieved" in str(record.msg):
+        return False
+    quiet = "/orbax/" in record.pathname or record.name == "asyncio"
+    if quiet and record.levelno >= std_logging.ERROR:
+        record.exc_info, record.exc_text = None, None
+        record.msg, record.args = str(record.getMessage()).splitlines()[0][:200], ()
     return record.levelno >= std_logging.WARNING or "/orbax/" not in record.pathname
+
+
+def _is_orbax_aftermath(error: BaseException) -> bool:
+    """The errors orbax's storage callbacks print after a failed save or restore: they reach an
+    event loop that is already closed, or a coroutine that was abandoned."""
+    return isinstance(error, RuntimeError) and str(error) == "Event loop is closed"
+
+
+def silence_orbax_aftermath() -> None:
+    """Keeps the tracebacks of `_is_orbax_aftermath` errors (one per array, printed from
+    orbax's threads and coroutines) out of the terminal; every other error prints as before."""
+    excepthook, unraisablehook = sys.excepthook, sys.unraisablehook
+
+    def on_exception(kind, error, tb):
+        if not _is_orbax_aftermath(error):
+            excepthook(kind, error, tb)
+
+    def on_unraisable(info):
+        where = getattr(getattr(info.object, "cr_code", None), "co_filename", "")
+        if not (_is_orbax_aftermath(info.exc_value) or "/orbax/" in where):
+            unraisablehook(info)
+
+    sys.excepthook, sys.unraisablehook = on_exception, on_unraisable
 
 
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     logging.get_absl_handler().addFilter(quiet_orbax)
+    silence_orbax_aftermath()
+    # TF only reads data and writes TensorBoard files here: its oneDNN kernels buy nothing,
+    # and the notice they print at import is noise before vgen's own messages.
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     import tensorflow as tf  # TFDS and TensorBoard must not claim the GPUs that JAX uses
 
     tf.config.set_visible_devices([], "GPU")
@@ -60,6 +97,8 @@ def main(argv: list[str]) -> None:
         modes[FLAGS.mode](FLAGS.config, FLAGS.workdir)
     except VgenError as e:
         config_lib.exit_with(str(e))
+    except OSError as e:  # the file system: disk full, a directory removed or read-only
+        config_lib.exit_with(fs_message(e.filename or FLAGS.workdir, e))
 
 
 if __name__ == "__main__":

@@ -5,10 +5,13 @@ It knows no model: `config.method` names a module of vgen.methods with the `Meth
 config once, for training and for evaluation.
 """
 
+import contextlib
 import functools
 import json
 import os
 import signal
+import threading
+import time
 from typing import Any
 
 import jax
@@ -18,10 +21,11 @@ from absl import logging
 from clu import metric_writers, metrics, periodic_actions
 
 from vgen import config_lib, evaluators, sharding, viz
+from vgen import workdir as workdir_lib
 from vgen.checkpoint import Checkpointer, all_finite
 from vgen.data import make_source
 from vgen.data.pipeline import context_of, prefetch
-from vgen.errors import NonFiniteLossError
+from vgen.errors import ConfigError, NonFiniteLossError
 from vgen.methods import get_method
 
 NUM_SAMPLE_CLIPS = 8  # clips shown in the periodic sample grids
@@ -99,19 +103,61 @@ def write_samples(workdir: str, step: int, grid: np.ndarray, strip: np.ndarray, 
     writer.write_images(step, {"samples": strip[None]})
 
 
+class Interrupted(Exception):
+    """SIGTERM came and the work in progress did not finish within the grace period."""
+
+
 class _Preemption:
-    """Turns SIGTERM into a flag the loop checks after each step, so it can save and stop."""
+    """SIGTERM -> save a checkpoint after the current step and stop.
+
+    Python runs a signal handler only between bytecodes, so a long wait in XLA (compiling, a
+    long step, an evaluation) would hold the signal back for minutes. `wait` therefore runs such
+    work in a worker thread while the main thread polls: once SIGTERM has come, work that does
+    not finish within GRACE_S seconds is abandoned (`Interrupted`) and the run stops with its
+    last checkpoint intact, well inside a cluster's grace period (SLURM's default is 30 s).
+    """
+
+    GRACE_S = 5.0
 
     def __init__(self):
-        self.requested = False
+        self.requested_at = None
         self._previous = signal.signal(signal.SIGTERM, self._handle)
+
+    @property
+    def requested(self) -> bool:
+        return self.requested_at is not None
 
     def _handle(self, signum, frame):
         logging.warning("SIGTERM received: saving a checkpoint after this step.")
-        self.requested = True
+        self.requested_at = time.monotonic()
+
+    def wait(self, fn, *args):
+        """fn(*args), run in a worker thread; raises Interrupted as described above."""
+        box = {}
+
+        def work():
+            try:
+                box["out"] = fn(*args)
+            except BaseException as e:  # re-raised in the main thread
+                box["error"] = e
+
+        thread = threading.Thread(target=work, daemon=True)
+        thread.start()
+        while thread.is_alive():
+            thread.join(0.05)
+            if self.requested and time.monotonic() - self.requested_at > self.GRACE_S:
+                raise Interrupted
+        if "error" in box:
+            raise box["error"]
+        return box["out"]
 
     def restore(self):
         signal.signal(signal.SIGTERM, self._previous)
+
+
+class Abandoned(Exception):
+    """The run stops after SIGTERM with work still running in a worker thread (the message says
+    what was saved); `train_and_evaluate` releases the workdir and ends the process at once."""
 
 
 def _average_collection(names) -> type[metrics.Collection]:
@@ -121,12 +167,28 @@ def _average_collection(names) -> type[metrics.Collection]:
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Any:
     """Trains `config.method` for `config.train.num_steps`, resuming from <workdir>/checkpoints.
 
-    Returns the final TrainState.
+    Nothing is written into `workdir` before the config is known to fit its checkpoints; the
+    workdir is locked while training. Returns the final TrainState.
     """
-    # --- setup
     method, source = setup(config)
-    save_config(config, workdir)
-    writer = metric_writers.create_default_writer(workdir, just_logging=jax.process_index() > 0)
+    workdir_lib.prepare(workdir)
+    lock = workdir_lib.Lock(workdir) if jax.process_index() == 0 else contextlib.nullcontext()
+    try:
+        with lock:
+            ckpt = Checkpointer(workdir, keep=config.train.keep_checkpoints)
+            try:
+                return _train(config, workdir, method, source, ckpt)
+            finally:
+                ckpt.close()
+    except Abandoned as stop:
+        # A worker thread may still be inside XLA, which a normal interpreter exit would wait
+        # for: end the process now that the checkpoints, logs and lock are settled.
+        logging.warning("%s", stop)
+        logging.flush()
+        os._exit(0)
+
+
+def _train(config, workdir: str, method, source, ckpt: Checkpointer) -> Any:
     t = config.train
 
     # --- mesh
@@ -138,14 +200,23 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Any:
     data_rng, step_rng, sample_rng = jax.random.split(jax.random.key(config.seed), 3)
     init_rng = init_key(config.seed)
 
-    # --- state and checkpoint
-    ckpt = Checkpointer(workdir, keep=t.keep_checkpoints)
+    # --- state: restoring checks the config against the checkpoints before anything is written
     if ckpt.latest_step() is None:
         state = create_train_state(config, method, source, mesh, init_rng)
     else:
         state = ckpt.restore(abstract_state(config, method, source, mesh))
-        logging.info("Resumed from checkpoint at step %d.", ckpt.latest_step())
+        logging.info("Resumed from checkpoint at step %d.", int(jax.device_get(state.step)))
     start = int(jax.device_get(state.step))
+    if start > t.num_steps:
+        raise ConfigError(
+            f"train.num_steps={t.num_steps} is below the step of the checkpoint restored from "
+            f"{ckpt.directory} ({start}); raise it to train further"
+        )
+    if start == t.num_steps:
+        logging.warning("Already trained to train.num_steps=%d: nothing to do.", start)
+        return state
+    save_config(config, workdir)
+    writer = metric_writers.create_default_writer(workdir, just_logging=jax.process_index() > 0)
 
     # --- steps
     train_step = jax.jit(
@@ -172,12 +243,42 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Any:
         batch = source.train_batch(jax.random.fold_in(process_data_rng, step), local_batch)
         return sharding.shard_batch(batch, mesh)
 
+    def run_step(state, batch, step: int):
+        with jax.profiler.StepTraceAnnotation("train", step_num=step):
+            out = train_step(state, batch, jax.random.fold_in(step_rng, step))
+        return jax.block_until_ready(out)
+
+    def validate(state, step: int) -> dict[str, float]:
+        val = eval_step(state, val_clips, jax.random.fold_in(sample_rng, step))
+        return {k: float(v) for k, v in val.items()}
+
+    def samples(state, step: int) -> None:
+        grid, strip = sample_grids(config, sample_fn, state, sample_clips, sample_rng)
+        write_samples(workdir, step, grid, strip, writer)
+        if hasattr(method, "write_figures"):  # a method's own figures (ALI's grids)
+            figures = os.path.join(workdir, "figures", f"step_{step:07d}")
+            method.write_figures(config, state, sample_clips, sample_rng, figures)
+
+    def save(state, step: int) -> None:
+        nonlocal last_good
+        if not all_finite(state.checkpoint_items()):
+            raise NonFiniteLossError(
+                f"non-finite parameters at step {step}; the last good checkpoint "
+                f"(step {last_good}) is kept in {ckpt.directory}"
+            )
+        if ckpt.save(state):
+            last_good = step
+
     steps = range(start + 1, t.num_steps + 1)
     batches = prefetch(make_batch, steps, depth=t.prefetch)
+    step, stage = start, "step"
     try:
         for step, batch in zip(steps, batches, strict=True):
-            with jax.profiler.StepTraceAnnotation("train", step_num=step):
-                state, step_metrics = train_step(state, batch, jax.random.fold_in(step_rng, step))
+            clock, stage = time.perf_counter(), "step"
+            state, step_metrics = preemption.wait(run_step, state, batch, step)
+            if step == start + 1:
+                seconds = time.perf_counter() - clock
+                logging.info("First step done in %.1f s (compilation included).", seconds)
             if collection is None:
                 collection = _average_collection(step_metrics)
             update = collection.single_from_model_output(**step_metrics)
@@ -194,41 +295,42 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Any:
                         f"non-finite {', '.join(bad)} in the steps up to {step}; "
                         f"the last good checkpoint (step {last_good}) is kept in {ckpt.directory}"
                     )
-                val = eval_step(state, val_clips, jax.random.fold_in(sample_rng, step))
-                scalars.update({k: float(v) for k, v in val.items()})
+                if not preemption.requested:
+                    stage = "validation"
+                    scalars.update(preemption.wait(validate, state, step))
                 writer.write_scalars(step, scalars)
                 accumulated = None
 
-            if step % t.sample_every == 0 or last:
-                grid, strip = sample_grids(config, sample_fn, state, sample_clips, sample_rng)
-                write_samples(workdir, step, grid, strip, writer)
-                if hasattr(method, "write_figures"):  # a method's own figures (ALI's grids)
-                    figures = os.path.join(workdir, "figures", f"step_{step:07d}")
-                    method.write_figures(config, state, sample_clips, sample_rng, figures)
+            if (step % t.sample_every == 0 or last) and not preemption.requested:
+                stage = "sampling"
+                preemption.wait(samples, state, step)
 
             if step % t.checkpoint_every == 0 or last or preemption.requested:
-                if not all_finite(state.checkpoint_items()):
-                    raise NonFiniteLossError(
-                        f"non-finite parameters at step {step}; the last good checkpoint "
-                        f"(step {last_good}) is kept in {ckpt.directory}"
-                    )
-                if ckpt.save(state):
-                    last_good = step
+                save(state, step)
             if preemption.requested:
                 logging.warning("Stopped by SIGTERM at step %d; checkpoint saved.", step)
                 break
+    except Interrupted:
+        if stage == "step":
+            # The state's buffers went to the step still running (donated): nothing to save.
+            kept = f"checkpoint {last_good} is intact" if last_good else "no checkpoint was saved"
+            message = f"while step {step} was still running; {kept}"
+        else:
+            save(state, step)
+            message = f"during the {stage} at step {step}; checkpoint {step} saved"
+        raise Abandoned(f"Stopped by SIGTERM {message}.") from None
     finally:
         batches.close()
         preemption.restore()
         writer.flush()
-        ckpt.close()
     return state
 
 
 def restore(config: ml_collections.ConfigDict, method, source, workdir: str, mesh) -> Any:
     """The state of the latest checkpoint in `workdir`, replicated over `mesh` (restored into
-    the abstract state, so nothing is initialised)."""
-    ckpt = Checkpointer(workdir, keep=config.train.keep_checkpoints)
+    the abstract state, so nothing is initialised). Reads only: creates nothing in `workdir`."""
+    workdir_lib.require_run(workdir)
+    ckpt = Checkpointer(workdir, keep=config.train.keep_checkpoints, create=False)
     try:
         return ckpt.restore(abstract_state(config, method, source, mesh))
     finally:
