@@ -52,7 +52,7 @@ def test_bad_input_clear_message(tmp_path, args, message):
 def test_eval_without_checkpoint(tmp_path):
     proc = vgen_main(TINY, f"--workdir={tmp_path}", "--mode=eval")
     assert proc.returncode == 2
-    assert "no checkpoint in" in proc.stderr
+    assert f"vgen: error: no run in {tmp_path}: it has no checkpoints directory" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
