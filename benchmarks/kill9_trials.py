@@ -4,11 +4,11 @@
 
 Trains the tiny quickstart (`configs/quickstart.py:tiny`) for --steps steps with a checkpoint and
 a log line at every step, uninterrupted, as the reference. Then, per trial, starts the same run
-in a fresh workdir, kills it with SIGKILL at a random moment between its start and the
-reference's end (so some kills land while compiling, most while training, and many during a
-checkpoint write, since one is written every step), resumes it to --steps, and compares every
-logged metric of the resumed steps with the reference's, as printed (all digits). Prints one line
-per trial and "X/N resumed with losses equal to an uninterrupted run's".
+in a fresh workdir, kills it with SIGKILL at a random moment of its training (uniform over the
+reference's time from its first finished step to its end; with a checkpoint written every step,
+many kills land during a write), resumes it to --steps, and compares every logged metric of the
+resumed steps with the reference's, as printed (all digits). Prints one line per trial and
+"X/N resumed with losses equal to an uninterrupted run's".
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = "--config=configs/quickstart.py:tiny"
 METRICS = re.compile(r"\] \[(\d+)\] (.*g_loss=.*)$")
 RESUMED = re.compile(r"Resumed from checkpoint at step (\d+)")
+FIRST_STEP = "First step done"
 
 
 def command(workdir: str, steps: int) -> list[str]:
@@ -61,6 +62,14 @@ def logged_metrics(stderr: str) -> dict[int, str]:
     return {int(m.group(1)): m.group(2) for m in map(METRICS.search, stderr.splitlines()) if m}
 
 
+def seconds_between(first: str, last: str) -> float:
+    """Seconds between two absl log lines (`I1204 04:15:14.775610 ...`)."""
+    clock = lambda line: sum(  # noqa: E731
+        float(x) * m for x, m in zip(line.split()[1].split(":"), (3600, 60, 1), strict=True)
+    )
+    return clock(last) - clock(first)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=20)
@@ -71,42 +80,35 @@ def main() -> None:
     root = tempfile.mkdtemp(prefix="vgen-kill9-")
     env = environment(os.path.join(root, "jax_cache"))
 
-    start = time.perf_counter()
-    ref = subprocess.run(
+    run_reference = lambda: subprocess.run(  # noqa: E731
         command(os.path.join(root, "reference"), args.steps),
         cwd=REPO,
         env=env,
         capture_output=True,
         text=True,
     )
+    ref = run_reference()  # fills the compilation cache, as every trial's start then finds it
     if ref.returncode != 0:
         sys.exit(f"the reference run failed:\n{ref.stderr[-3000:]}")
-    # The second start is the one the trials repeat: compiled programs come from the cache.
     shutil.rmtree(os.path.join(root, "reference"))
-    start = time.perf_counter()
-    ref = subprocess.run(
-        command(os.path.join(root, "reference"), args.steps),
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    duration = time.perf_counter() - start
+    ref = run_reference()
     reference = logged_metrics(ref.stderr)
     assert sorted(reference) == list(range(1, args.steps + 1)), "a step logged no metrics"
-    print(f"reference: {args.steps} steps in {duration:.1f} s (start-up included)")
+    stamps = [line for line in ref.stderr.splitlines() if FIRST_STEP in line or "] [" in line]
+    training = seconds_between(stamps[0], stamps[-1])
+    print(f"reference: {args.steps} steps, {training:.1f} s from the first step to the end")
 
     equal = 0
     for trial in range(args.trials):
         workdir = os.path.join(root, f"trial_{trial}")
-        delay = rng.uniform(0.0, duration)
-        proc = subprocess.Popen(
-            command(workdir, args.steps),
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        delay = rng.uniform(0.0, training)
+        log = os.path.join(root, f"trial_{trial}.log")
+        with open(log, "w") as f:
+            proc = subprocess.Popen(
+                command(workdir, args.steps), cwd=REPO, env=env, stdout=f, stderr=f
+            )
+        while FIRST_STEP not in open(log).read() and proc.poll() is None:
+            time.sleep(0.05)
         time.sleep(delay)
         finished_first = proc.poll() is not None
         proc.send_signal(signal.SIGKILL)
@@ -123,12 +125,13 @@ def main() -> None:
         equal += ok
         where = "after the run ended" if finished_first else ("during a save" if in_save else "")
         print(
-            f"trial {trial + 1:2d}: killed at {delay:5.1f} s {where:<19} resumed from step "
-            f"{from_step:3d}: {'equal' if ok else 'DIFFERENT'} ({len(got)} steps compared)"
+            f"trial {trial + 1:2d}: killed {delay:4.1f} s into training {where:<19} resumed from "
+            f"step {from_step:3d}: {'equal' if ok else 'DIFFERENT'} ({len(got)} steps compared)"
             + ("" if resumed.returncode == 0 else f", exit {resumed.returncode}"),
             flush=True,
         )
         shutil.rmtree(workdir, ignore_errors=True)
+        os.remove(log)
     print(f"{equal}/{args.trials} resumed with losses equal to an uninterrupted run's")
     shutil.rmtree(root, ignore_errors=True)
 
