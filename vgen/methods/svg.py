@@ -75,6 +75,7 @@ def _network(config: Config, video: jax.Array) -> SVG:
         **{k: m[k] for k in sizes},
         learned_prior=m.prior == "learned",
         out_channels=video.shape[-1],
+        posterior_logvar_init=m.posterior_logvar_init,
     )
     return SVG(
         parts=parts,
@@ -263,6 +264,9 @@ def default_config() -> Config:
             # SVG's --last_frame_skip: the decoder's skips come from the frame each step reads
             # (x_{t-1}, its own prediction when sampling), not from the last context frame.
             last_frame_skip=False,
+            # Initial bias of the posterior's logvar head. SVG's is 0 (posterior std ~1 at the
+            # start); negative values start from a less noisy z that the decoder can use early.
+            posterior_logvar_init=0.0,
         )
     )
     config.optim.model = config_lib.optimizer("adam", lr=2e-3, b1=0.9, b2=0.999)

@@ -65,6 +65,7 @@ class GaussianLSTM(nn.Module):
     features: int
     hidden: int = 256
     layers: int = 1
+    logvar_bias: float = 0.0  # initial bias of the logvar head (0: PyTorch's Linear, SVG's)
 
     @nn.compact
     def __call__(
@@ -74,5 +75,10 @@ class GaussianLSTM(nn.Module):
         [B, features]."""
         carry, h = _Stack(self.hidden, self.layers, name="stack")(carry, x)
         mu = nn.Dense(self.features, kernel_init=SVG_INIT, name="mu")(h)
-        logvar = nn.Dense(self.features, kernel_init=SVG_INIT, name="logvar")(h)
+        logvar = nn.Dense(
+            self.features,
+            kernel_init=SVG_INIT,
+            bias_init=nn.initializers.constant(self.logvar_bias),
+            name="logvar",
+        )(h)
         return carry, (reparameterize(mu, logvar, eps), mu, logvar)

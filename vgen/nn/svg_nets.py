@@ -35,11 +35,14 @@ class SVGParts(nn.Module):
     prior_layers: int
     learned_prior: bool
     out_channels: int
+    posterior_logvar_init: float = 0.0  # initial bias of the posterior's logvar head
 
     def setup(self):
         self.encoder = Encoder(self.arch, self.g_dim, self.channels)
         self.decoder = Decoder(self.arch, self.out_channels, self.channels)
-        self.posterior = lstm.GaussianLSTM(self.z_dim, self.rnn_size, self.posterior_layers)
+        self.posterior = lstm.GaussianLSTM(
+            self.z_dim, self.rnn_size, self.posterior_layers, self.posterior_logvar_init
+        )
         if self.learned_prior:
             self.prior = lstm.GaussianLSTM(self.z_dim, self.rnn_size, self.prior_layers)
         self.predictor = lstm.LSTM(self.g_dim, self.rnn_size, self.predictor_layers)
