@@ -146,3 +146,30 @@ def test_prefetch_propagates_errors():
     assert next(batches) == 1
     with pytest.raises(ValueError, match="bad clip"):
         next(batches)
+
+
+@pytest.mark.parametrize("name", ["quickstart", "mvae1_mmnist"])
+def test_the_training_seed_does_not_change_the_data(name):
+    """Runs with different `seed`s train and are scored on the same clips (`data.seed`)."""
+    from helpers import load_config
+
+    from vgen.data import make_source
+
+    sources = []
+    for seed in (0, 1):
+        config = load_config(name, "tiny")
+        config.seed = seed
+        sources.append(make_source(config))
+    key = jax.random.key(3)
+    for split in ("val", "test"):
+        a, b = (s.eval_clips(4, split=split)["video"] for s in sources)
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(
+        sources[0].train_batch(key, 4)["video"], sources[1].train_batch(key, 4)["video"]
+    )
+    other = load_config(name, "tiny")
+    other.data.seed = 1
+    assert not np.array_equal(
+        make_source(other).eval_clips(4, split="test")["video"],
+        sources[0].eval_clips(4, split="test")["video"],
+    )

@@ -213,7 +213,7 @@ class BAIRSource(EpisodeClipSource):
             self.episodes[split] = Episodes(items=items, lengths=lengths)
         super().__init__(
             name="bair",
-            seed=config.seed,
+            seed=config.data.seed,
             splits=self.episodes,
             num_frames=num_frames,
             num_workers=int(d.num_workers),

@@ -678,7 +678,7 @@ class KTHSource(EpisodeClipSource):
         }
         super().__init__(
             name="KTH",
-            seed=config.seed,
+            seed=config.data.seed,
             splits=splits,
             num_frames=d.context_frames + d.predict_frames,
             num_workers=d.num_workers,

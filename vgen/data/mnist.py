@@ -100,7 +100,7 @@ def make_mnist_source(config) -> MNISTSource:
             f"{e} With the TFDS command line: tfds build mnist --data_dir={data_dir}"
         ) from e
     return MNISTSource(
-        seed=config.seed,
+        seed=config.data.seed,
         digits=train_x,
         labels=train_y,
         test_digits=test_x,
