@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from collections.abc import Callable
 
 try:
@@ -33,6 +31,11 @@ import jax.numpy as jnp
 
 from vgen.ops.feature_flow import feature_flow, feature_flow_naive
 
+try:
+    from timing import median_seconds
+except ImportError:
+    from benchmarks.timing import median_seconds
+
 BATCH = 16
 GRIDS = (30, 64)
 CHANNELS = (64, 128, 256)
@@ -41,13 +44,7 @@ KAPPAS = (3, 5)
 
 def time_ms(fn: Callable, *args, repeats: int) -> float:
     """Median wall time of `fn(*args)` in ms, after one warm-up call (compilation)."""
-    jax.block_until_ready(fn(*args))
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
+    return 1e3 * median_seconds(fn, *args, repeats=repeats)
 
 
 def grad_of_sum(op: Callable) -> Callable:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -33,19 +32,13 @@ from skimage.metrics import structural_similarity
 
 from vgen import metrics
 
+try:
+    from timing import median_seconds
+except ImportError:
+    from benchmarks.timing import median_seconds
+
 CASES = ((32, 9600), (64, 2400), (128, 600))  # (frame side, frames): ~30 MB of pixels each
 SKIMAGE_FRAMES = 50
-
-
-def time_s(fn: Callable, *args, repeats: int) -> float:
-    """Median wall time of `fn(*args)` in s, after one warm-up call (compilation)."""
-    jax.block_until_ready(fn(*args))
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def depthwise_filter_valid(x: jax.Array) -> jax.Array:
@@ -124,7 +117,7 @@ def main() -> None:
     print("-" * len(header))
     for side, frames in cases:
         a, b = _example(side, frames)
-        t = {name: time_s(op, a, b, repeats=args.repeats) for name, op in ops.items()}
+        t = {name: median_seconds(op, a, b, repeats=args.repeats) for name, op in ops.items()}
         an, bn = np.asarray(a[:SKIMAGE_FRAMES]), np.asarray(b[:SKIMAGE_FRAMES])
         start = time.perf_counter()
         ref = skimage_ssim(an, bn)
