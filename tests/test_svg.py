@@ -184,6 +184,24 @@ def test_last_frame_skip_reads_the_skips_of_the_previous_frame(config):
     assert float(jnp.abs(default[:, c:] - last[:, c:]).max()) > 1e-4
 
 
+@pytest.mark.parametrize("logvar_init", [0.0, -6.0])
+def test_posterior_logvar_init(config, logvar_init):
+    """The posterior's logvar starts at model.posterior_logvar_init (its head's bias; SVG's
+    N(0, 0.02) weights add little); the prior's stays at 0."""
+    config = variant(config, posterior_logvar_init=logvar_init)
+    batch = dynamics_batch(config)
+    state = init(config, batch)
+    video = batch["video"]
+    b, t = video.shape[:2]
+    variables = {"params": state.params["model"], "batch_stats": state.batch_stats["model"]}
+    eps = svg._noise(config, jax.random.key(1), b, t)
+    _, dists = svg._network(config, video).apply(
+        variables, video, svg._cond(config, batch, t), *eps, train=False
+    )
+    np.testing.assert_allclose(np.mean(dists["logvar_q"]), logvar_init, atol=0.1)
+    np.testing.assert_allclose(np.mean(dists["logvar_p"]), 0.0, atol=0.1)
+
+
 def test_teacher_forcing_mask(config):
     cfg = config.copy_and_resolve_references()
     c, t = cfg.data.context_frames, 9
