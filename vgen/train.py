@@ -236,7 +236,8 @@ def _train(config, workdir: str, method, source, ckpt: Checkpointer) -> Any:
     hooks = [periodic_actions.ReportProgress(num_train_steps=t.num_steps, writer=writer)]
     preemption = _Preemption()
     accumulated, collection = None, None
-    last_good = ckpt.latest_step()
+    # The checkpoint the run resumed from (not the newest on disk, which may be damaged).
+    last_good = start if ckpt.latest_step() is not None else None
     logging.info("Training %s from step %d to %d.", config.method, start, t.num_steps)
 
     def make_batch(step: int) -> dict[str, jax.Array]:
