@@ -4,7 +4,14 @@ Run from the repo root: ``python benchmarks/train_step.py [--batch=20] [--repeat
 SVG-LP with its KTH config (VGG-64 encoder, g_dim 128, z_dim 24, rnn 256) on batch 20 of
 10 + 10 frames of 64×64×1; FF-GAN with its KTH `:64` config on the same clips (2 context
 frames). The data are random clips: the step's cost does not depend on them. Prints
-sequences/s on the default JAX device, compile time apart, and FF-GAN / SVG-LP.
+sequences/s on the default JAX device, compile time apart, and FF-GAN / SVG-LP; on a GPU also
+the peak device memory and the model FLOP/s (XLA's cost analysis of the step) as a fraction of
+the device's peak.
+
+``--precisions=highest,bfloat16`` times each step under `jax.default_matmul_precision`:
+"highest" is float32 throughout; "bfloat16" rounds the inputs of every convolution and matmul
+to bfloat16 and accumulates in float32 (parameters, activations and optimiser state stay
+float32); "tensorfloat32" likewise with TF32 inputs.
 """
 
 from __future__ import annotations
@@ -37,8 +44,32 @@ def kth_config(name: str, arg: str | None, batch: int):
     return config
 
 
-def time_step(config, repeats: int) -> tuple[float, float]:
-    """(compile seconds, median seconds per step) of the method's jitted train step."""
+# Dense peak FLOP/s by input precision, from the vendor datasheets (SXM parts), to express the
+# achieved rate as a fraction. Devices not listed print no fraction.
+PEAK_FLOPS = {
+    "NVIDIA H100 80GB HBM3": {"highest": 67e12, "tensorfloat32": 495e12, "bfloat16": 990e12},
+    "NVIDIA H200": {"highest": 67e12, "tensorfloat32": 495e12, "bfloat16": 990e12},
+    "NVIDIA A100-SXM4-80GB": {"highest": 19.5e12, "tensorfloat32": 156e12, "bfloat16": 312e12},
+}
+
+
+def step_flops(compiled) -> float | None:
+    """FLOPs of one call of a compiled step, by XLA's cost analysis (None if it gives none)."""
+    cost = compiled.cost_analysis()
+    if isinstance(cost, list | tuple):  # older JAX: one dict per computation
+        cost = cost[0] if cost else None
+    return float(cost["flops"]) if cost and "flops" in cost else None
+
+
+def peak_device_bytes() -> int | None:
+    """The default device's peak memory in use so far (None where the backend does not say)."""
+    stats = jax.devices()[0].memory_stats() or {}
+    return stats.get("peak_bytes_in_use")
+
+
+def time_step(config, repeats: int) -> tuple[float, float, float | None]:
+    """(compile seconds, median seconds per step, FLOPs per step) of the method's jitted train
+    step."""
     method = get_method(config.method)
     d = config.data
     shape = (config.train.batch_size, d.context_frames + d.predict_frames)
@@ -50,16 +81,17 @@ def time_step(config, repeats: int) -> tuple[float, float]:
     state = method.init(config, jax.random.key(0, impl="rbg"), batch)
     step = jax.jit(functools.partial(method.train_step, config), donate_argnums=0)
     start = time.perf_counter()
-    state, metrics = step(state, batch, jax.random.key(1))
-    jax.block_until_ready(metrics)
+    step = step.lower(state, batch, jax.random.key(1)).compile()
     compile_s = time.perf_counter() - start
+    state, metrics = step(state, batch, jax.random.key(1))  # warm-up
+    jax.block_until_ready(metrics)
     times = []
     for i in range(repeats):
         start = time.perf_counter()
         state, metrics = step(state, batch, jax.random.key(i + 2))
         jax.block_until_ready(metrics)
         times.append(time.perf_counter() - start)
-    return compile_s, statistics.median(times)
+    return compile_s, statistics.median(times), step_flops(step)
 
 
 def main() -> None:
@@ -67,16 +99,35 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--methods", default="svg_lp,ffgan", help="comma-separated subset")
+    parser.add_argument(
+        "--precisions",
+        default="highest",
+        help="comma-separated jax.default_matmul_precision: highest, bfloat16, tensorfloat32",
+    )
     args = parser.parse_args()
     methods = args.methods.split(",")
     unknown = set(methods) - {"svg_lp", "ffgan"}
     if unknown:
         parser.error(f"unknown --methods {sorted(unknown)}; choose from svg_lp, ffgan")
 
+    precisions = args.precisions.split(",")
+    bad = set(precisions) - {"highest", "bfloat16", "tensorfloat32"}
+    if bad:
+        parser.error(
+            f"unknown --precisions {sorted(bad)}; choose from highest, bfloat16, tensorfloat32"
+        )
+
     device = jax.devices()[0]
+    peaks = PEAK_FLOPS.get(device.device_kind, {})
     print(f"device: {device.device_kind} ({jax.default_backend()}), batch {args.batch}")
     print("clips: 20 frames of 64x64x1")
-    print(f"{'train step':<26} {'compile s':>10} {'s/step':>8} {'sequences/s':>12}", flush=True)
+    header = (
+        f"{'train step':<26} {'precision':<13} {'compile s':>10} {'s/step':>8} {'sequences/s':>12}"
+    )
+    print(
+        f"{header} {'GFLOP/step':>11} {'TFLOP/s':>8} {'of peak':>8} {'peak mem GiB':>12}",
+        flush=True,
+    )
     rates = {}
     for name in methods:
         if name == "svg_lp":
@@ -84,11 +135,26 @@ def main() -> None:
         else:
             what, config = "ffgan (ffgan_kth.py:64)", kth_config("ffgan_kth.py", "64", args.batch)
             config.data.context_frames, config.data.predict_frames = 2, 18  # its own context
-        compile_s, step_s = time_step(config, args.repeats)
-        rates[name] = args.batch / step_s
-        print(f"{what:<26} {compile_s:>10.1f} {step_s:>8.3f} {rates[name]:>12.1f}", flush=True)
-    if len(rates) == 2:
-        print(f"ffgan / svg_lp sequences/s: {rates['ffgan'] / rates['svg_lp']:.2f}")
+        for precision in precisions:
+            with jax.default_matmul_precision(precision):
+                compile_s, step_s, flops = time_step(config, args.repeats)
+            rates[name, precision] = args.batch / step_s
+            gflop = f"{flops / 1e9:.1f}" if flops else "n/a"
+            tflops = f"{flops / step_s / 1e12:.2f}" if flops else "n/a"
+            share = (
+                f"{flops / step_s / peaks[precision]:.1%}"
+                if flops and precision in peaks
+                else "n/a"
+            )
+            mem = peak_device_bytes()
+            mem = f"{mem / 2**30:.2f}" if mem else "n/a"
+            rate = rates[name, precision]
+            line = f"{what:<26} {precision:<13} {compile_s:>10.1f} {step_s:>8.3f} {rate:>12.1f}"
+            print(f"{line} {gflop:>11} {tflops:>8} {share:>8} {mem:>12}", flush=True)
+    for precision in precisions:
+        if ("svg_lp", precision) in rates and ("ffgan", precision) in rates:
+            ratio = rates["ffgan", precision] / rates["svg_lp", precision]
+            print(f"ffgan / svg_lp sequences/s ({precision}): {ratio:.2f}")
 
 
 if __name__ == "__main__":

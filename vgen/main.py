@@ -83,9 +83,12 @@ def main(argv: list[str]) -> None:
     # TF only reads data and writes TensorBoard files here: its oneDNN kernels buy nothing,
     # and the notice they print at import is noise before vgen's own messages.
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-    import tensorflow as tf  # TFDS and TensorBoard must not claim the GPUs that JAX uses
+    try:
+        import tensorflow as tf  # TFDS and TensorBoard must not claim the GPUs that JAX uses
 
-    tf.config.set_visible_devices([], "GPU")
+        tf.config.set_visible_devices([], "GPU")
+    except ImportError:  # launch/no_tensorflow.py: then nothing can claim them
+        pass
     from vgen import evaluate, sharding, train
 
     modes = {"train": train.train_and_evaluate, "eval": evaluate.evaluate}
