@@ -155,11 +155,46 @@ def test_ali_runs_on_the_video_models_game():
     chex.assert_trees_all_close(new.params, expected.params)
     chex.assert_trees_all_close(new.batch_stats, expected.batch_stats)
     chex.assert_trees_all_close(metrics, expected_metrics)
-    assert set(metrics) >= {"d_loss", "g_loss", "encoder_sigma"}
+    assert set(metrics) >= {"d_loss", "g_loss"}
     # Each side has its own Adam with the run's learning rate and β1 in its state.
     for name in ("gen", "disc"):
         assert float(state.opt_state[name].hyperparams["learning_rate"]) == pytest.approx(1e-3)
         assert float(state.opt_state[name].hyperparams["b1"]) == 0.5
+
+
+def test_ali_encoder_is_a_function_of_x_and_its_own_noise():
+    """As the ALI code's mixture experiment: ẑ = G_z([x, ε]) with ε ~ N(0, I) [B, 2] (Eq. 4.3),
+    for ALI and post-hoc inference; the VAE keeps the Gaussian whose density its KL needs."""
+    model = exp.Model("ali", gen_hidden=8, disc_hidden=4)
+    hyper = {"lr": jnp.float32(1e-3), "b1": jnp.float32(0.5), "std": jnp.float32(0.5)}
+    state = exp._init_model(model, jax.random.key(0), hyper)
+    first = state.params["gen"]["encoder"]["Dense_0"]["kernel"]
+    assert first.shape == (4, 8)  # [x, ε]
+    x = g2d.Gaussians2DSource(seed=0, num_samples=100).x[:16]
+    z_a = ali_game.encode(model.nets, state, x, jax.random.key(1), {})
+    z_b = ali_game.encode(model.nets, state, x, jax.random.key(2), {})
+    assert z_a.shape == (16, exp.NLAT)
+    assert not np.allclose(z_a, z_b)  # a different ε, a different code
+    chex.assert_trees_all_close(z_a, ali_game.encode(model.nets, state, x, jax.random.key(1), {}))
+    # Without a noise key, the code of ε = 0: the first layer sees [x, 0].
+    zero = ali_game.encode(model.nets, state, x, None, {})
+    by_hand = dict(state.params["gen"]["encoder"])
+    by_hand["Dense_0"] = {"kernel": first[:2]}
+    net = model.nets.encoder.clone(noise_dim=0)
+    variables = {"params": by_hand, "batch_stats": state.batch_stats["gen"]["encoder"]}
+    chex.assert_trees_all_close(zero, net.apply(variables, x, train=False), atol=1e-6)
+    assert isinstance(exp.Model("vae").nets.encoder, exp.GaussianMLP)
+
+
+def test_code_samples_a_gaussian_encoder_and_passes_an_implicit_one_through():
+    mu, log_sigma = jnp.array([[1.0, -2.0]]), jnp.array([[0.0, jnp.log(3.0)]])
+    key = jax.random.key(0)
+    eps = jax.random.normal(key, (1, 2))
+    chex.assert_trees_all_close(
+        ali_game.code((mu, log_sigma), key), mu + eps * jnp.array([1.0, 3.0]), atol=1e-6
+    )
+    chex.assert_trees_all_close(ali_game.code((mu, log_sigma), None), mu)
+    chex.assert_trees_all_close(ali_game.code(mu, key), mu)
 
 
 def test_random_hyper_parameters_cover_their_ranges():

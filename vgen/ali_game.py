@@ -1,7 +1,10 @@
 """ALI's game on any kind of x (thesis ch. 4, Eq. 4.1): the pieces ALI (frames), RALI (clips)
 and the 2-D experiment share.
 
-An encoder G_z(x) -> (μ, log σ), a decoder G_x(z) and a discriminator D(x, z) of joint pairs.
+An encoder G_z(x), a decoder G_x(z) and a discriminator D(x, z) of joint pairs. The encoder
+returns either (μ, log σ), a Gaussian q(z | x) sampled by reparameterisation (Eq. 4.2), or the
+code z itself, a deterministic function of x and noise it draws from the "noise" rng stream
+(Eq. 4.3; `vgen.nn.mlp.NoiseInputMLP`).
 D tells encoder pairs (x, ẑ ~ q(z | x)) (label 1) from decoder pairs (G_x(z), z ~ p(z))
 (label 0); `vgen.adversarial.adversarial_step` updates both sides from one forward pass.
 
@@ -69,12 +72,29 @@ def variables(state: TrainState, name: str) -> dict:
     return {"params": state.params["gen"][name], "batch_stats": state.batch_stats["gen"][name]}
 
 
+def code(encoder_out: jax.Array | tuple[jax.Array, jax.Array], rng: jax.Array | None) -> jax.Array:
+    """ẑ from the encoder's output: a draw of N(μ, σ²) for (μ, log σ) (μ when rng is None), or
+    the output itself for an encoder that draws its own noise (module docstring)."""
+    if not isinstance(encoder_out, tuple):
+        return encoder_out
+    mu, log_sigma = encoder_out
+    return mu if rng is None else sample_gaussian(mu, 2.0 * log_sigma, rng)
+
+
+def noise_rngs(rng: jax.Array | None) -> dict:
+    """The rngs of an encoder call: the "noise" stream of an encoder that draws its own."""
+    return {} if rng is None else {"noise": rng}
+
+
 def encode(
     nets: Networks, state: TrainState, x: jax.Array, rng: jax.Array | None, cond: Cond
 ) -> jax.Array:
-    """ẑ ~ q(z | x) (the mean μ(x) when rng is None), inference mode."""
-    mu, log_sigma = nets.encoder.apply(variables(state, "encoder"), x, train=False, **cond)
-    return mu if rng is None else sample_gaussian(mu, 2.0 * log_sigma, rng)
+    """ẑ ~ q(z | x) (the mean μ(x), or the code of zero noise, when rng is None), inference
+    mode."""
+    out = nets.encoder.apply(
+        variables(state, "encoder"), x, train=False, rngs=noise_rngs(rng), **cond
+    )
+    return code(out, rng)
 
 
 def decode(nets: Networks, state: TrainState, z: jax.Array, cond: Cond) -> jax.Array:
@@ -145,21 +165,22 @@ def joint_logits_fn(
 
     Inputs x [B, ...], prior samples z [B, ...], the generator's batch stats {"encoder",
     "decoder"}. Returns logits_fn(gen_params, disc_params) -> ((D(x, ẑ) [B], D(G_x(z), z) [B]),
-    (new batch stats, {"encoder_sigma": mean encoder σ})), networks in training mode (batch
-    statistics; ẑ's noise from `eps_rng`, D's dropout from `dropout_rng`, None for a D without
-    dropout)."""
+    (new batch stats, {"encoder_sigma": mean σ of a Gaussian encoder; none for another})),
+    networks in training mode (batch statistics; ẑ's noise from `eps_rng`, D's dropout from
+    `dropout_rng`, None for a D without dropout)."""
     rngs = {} if dropout_rng is None else {"dropout": dropout_rng}
     b = x.shape[0]
 
     def logits_fn(gen, disc_params):
-        (mu, log_sigma), e_vars = nets.encoder.apply(
+        encoder_out, e_vars = nets.encoder.apply(
             {"params": gen["encoder"], "batch_stats": stats["encoder"]},
             x,
             train=True,
             mutable=["batch_stats"],
+            rngs=noise_rngs(eps_rng),
             **cond,
         )
-        z_hat = sample_gaussian(mu, 2.0 * log_sigma, eps_rng)
+        z_hat = code(encoder_out, eps_rng)
         x_tilde, d_vars = nets.decoder.apply(
             {"params": gen["decoder"], "batch_stats": stats["decoder"]},
             z,
@@ -177,10 +198,10 @@ def joint_logits_fn(
             **_doubled(cond),
         )
         new_stats = {"encoder": e_vars["batch_stats"], "decoder": d_vars["batch_stats"]}
-        return (logits[:b], logits[b:]), (
-            new_stats,
-            {"encoder_sigma": jnp.mean(jnp.exp(log_sigma))},
-        )
+        metrics = {}
+        if isinstance(encoder_out, tuple):
+            metrics["encoder_sigma"] = jnp.mean(jnp.exp(encoder_out[1]))
+        return (logits[:b], logits[b:]), (new_stats, metrics)
 
     return logits_fn
 

@@ -62,7 +62,7 @@ from absl import app, flags
 from vgen import ali_game, losses
 from vgen.adversarial import adversarial_step
 from vgen.data import gaussians2d as g2d
-from vgen.nn.mlp import BatchNormMLP, GaussianMLP, MaxoutMLP
+from vgen.nn.mlp import BatchNormMLP, GaussianMLP, MaxoutMLP, NoiseInputMLP
 from vgen.ops.gaussian import sample_gaussian
 from vgen.train_state import TrainState
 
@@ -112,8 +112,12 @@ class Model(NamedTuple):
 
     @property
     def nets(self) -> ali_game.Networks:
+        if self.kind in ("ali", "posthoc"):  # as the ALI code: z = G_z([x, ε]) (Eq. 4.3)
+            encoder = NoiseInputMLP(ENCODER_DEPTH, NLAT, self.gen_hidden, NLAT, _UNIT)
+        else:  # the VAE needs q(z | x)'s density; the inverse mapping uses μ alone
+            encoder = GaussianMLP(ENCODER_DEPTH, NLAT, self.gen_hidden, _UNIT)  # -> (μ, log σ)
         return ali_game.Networks(
-            GaussianMLP(ENCODER_DEPTH, NLAT, self.gen_hidden, _UNIT),  # -> (μ, log σ)
+            encoder,
             BatchNormMLP(DECODER_DEPTH, 2, self.gen_hidden, _UNIT),
             MaxoutMLP(self.disc_hidden, DISC_DEPTH, MAXOUT_PIECES, _UNIT),
         )
@@ -197,8 +201,10 @@ def train_step(
 
         def logits_fn(gen, disc):
             variables = {"params": gen["encoder"], "batch_stats": s["encoder"]}
-            (mu, log_sigma), enc_stats = _apply_train(nets.encoder, variables, x)
-            z_hat = sample_gaussian(mu, 2.0 * log_sigma, eps_key)
+            out, new = nets.encoder.apply(
+                variables, x, train=True, mutable=["batch_stats"], rngs={"noise": eps_key}
+            )
+            z_hat, enc_stats = ali_game.code(out, eps_key), new["batch_stats"]
             logits = nets.disc.apply(
                 {"params": disc}, jnp.concatenate([x, x_tilde]), jnp.concatenate([z_hat, z])
             )

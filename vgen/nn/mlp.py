@@ -3,6 +3,8 @@
 
   BatchNormMLP  decoder: depth × (Dense without bias, batch norm, ReLU), a Dense with bias
   GaussianMLP   encoder: the same stack to (μ, log σ) (the reparameterised Gaussian of Eq. 4.2)
+  NoiseInputMLP encoder: the same stack on [x, ε] to z (the change of variables of Eq. 4.3, the
+                ALI code's COVConditional, which its mixture experiment uses)
   MaxoutMLP     discriminator: maxout layers on the concatenated inputs and a linear logit
 Batch-norm running averages use ALI's momentum (0.95).
 """
@@ -55,6 +57,27 @@ class GaussianMLP(nn.Module):
             axis=-1,
         )
         return mu, log_sigma
+
+
+class NoiseInputMLP(nn.Module):
+    """[B, D_in] -> z [B, out]: the stack on [x, ε], ε ~ N(0, I) [B, noise_dim] drawn from the
+    "noise" rng stream (ε = 0, the median code, when the call has no such stream)."""
+
+    depth: int
+    out: int
+    hidden: int
+    noise_dim: int
+    kernel_init: Callable = nn.initializers.lecun_normal()
+
+    @nn.compact
+    def __call__(self, h: jax.Array, train: bool) -> jax.Array:
+        shape = (*h.shape[:-1], self.noise_dim)
+        if self.has_rng("noise"):
+            eps = jax.random.normal(self.make_rng("noise"), shape, h.dtype)
+        else:
+            eps = jnp.zeros(shape, h.dtype)
+        h = jnp.concatenate([h, eps], axis=-1)
+        return _bn_relu_stack(h, self.depth, self.hidden, self.out, self.kernel_init, train)
 
 
 class MaxoutMLP(nn.Module):
