@@ -22,6 +22,24 @@ def test_count_modes_exact_on_known_sets():
     out = g.count_modes(samples, centers, std)
     assert out["modes"] == 7
     assert out["high_quality"] == pytest.approx(21 / 22)
+    assert out["populated_modes"] == 7  # each holds 3 of the 21 high-quality samples
+
+
+def test_populated_modes_need_a_share_of_the_high_quality_samples():
+    centers, std = g.grid_centers(), 0.05
+    # 200 samples on centre 0, 2 on centre 1 (< 1% of 202), 3 on centre 2 (>= 1%), and 50
+    # samples half-way between centres 3 and 4: every one of those is low quality.
+    between = np.repeat([(centers[3] + centers[4]) / 2], 50, axis=0)
+    samples = np.concatenate(
+        [np.repeat(centers[[0]], 200, 0), np.repeat(centers[[1]], 2, 0),
+         np.repeat(centers[[2]], 3, 0), between]
+    )  # fmt: skip
+    out = g.count_modes(samples, centers, std)
+    assert out["modes"] == 4  # the smear reaches a fourth mode ...
+    assert out["populated_modes"] == 2  # ... but only centres 0 and 2 hold >= 1% of 205
+    assert out["high_quality"] == pytest.approx(205 / 255)
+    smear = g.count_modes(between, centers, std)
+    assert smear["high_quality"] == 0.0 and smear["populated_modes"] == 0
 
 
 def test_every_mode_covered_by_the_data_itself():

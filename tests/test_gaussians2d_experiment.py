@@ -28,14 +28,24 @@ THESIS_445 = {
 THESIS_TEXT = {"ali": "13.4 ± 5.8 (min 8, max 25)", "gan": "10.4 ± 9.2 (min 1, max 22)"}
 
 
+def _in_order(row: str, cells: list[str]) -> bool:
+    """Whether the cells appear in the row in this order, each after the one before."""
+    at = 0
+    for cell in cells:
+        at = row.find(cell, at)
+        if at < 0:
+            return False
+        at += len(cell)
+    return True
+
+
 def _row(table: str, kind: str) -> str:
     """The line of the printed mode-coverage table for ALI or GAN."""
     (row,) = [line for line in table.splitlines() if line.startswith(f"{kind.upper()} ")]
     return row
 
 
-def test_command_line_writes_table_results_and_figure(tmp_path):
-    out = tmp_path / "g2d"
+def _run_command(out) -> subprocess.CompletedProcess:
     args = ["--runs=2", "--steps=10", "--gen_hidden=32", "--disc_hidden=16"]
     args += ["--num_train=2000", "--num_eval=500"]
     proc = subprocess.run(
@@ -47,7 +57,26 @@ def test_command_line_writes_table_results_and_figure(tmp_path):
         timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+def _table_lines(stdout: str) -> list[str]:
+    """The printed results, without the lines that carry timings."""
+    timed = ("steps/s", "Wrote ", "Training ")
+    return [line for line in stdout.splitlines() if not any(t in line for t in timed)]
+
+
+def test_command_line_writes_table_results_and_figure(tmp_path):
+    out = tmp_path / "g2d"
+    proc = _run_command(out)
     results = json.loads((out / "results.json").read_text())
+
+    # Reproducible: the same command on the same commit prints the same table and writes the
+    # same results (apart from the wall time).
+    again = _run_command(tmp_path / "again")
+    assert _table_lines(again.stdout) == _table_lines(proc.stdout)
+    repeated = json.loads((tmp_path / "again" / "results.json").read_text())
+    assert {**repeated, "wall_time_s": 0} == {**results, "wall_time_s": 0}
 
     # The thesis's numbers, in results.json and beside ours on each model's row of the table.
     assert results["thesis"] == THESIS_445
@@ -55,8 +84,14 @@ def test_command_line_writes_table_results_and_figure(tmp_path):
         s = results["summary"][kind]
         row = _row(proc.stdout, kind)
         ours = f"{s['mean']:.1f} ± {s['std']:.1f} (min {s['min']}, max {s['max']})"
-        assert row.index(ours) < row.index(THESIS_TEXT[kind]), row
-        assert row.endswith(f"{s['high_quality']:.3f}")
+        populated = f"{s['populated_modes']['mean']:.1f} ± {s['populated_modes']['std']:.1f}"
+        quality = f"{s['high_quality']:.3f} ± {s['high_quality_std']:.3f}"
+        assert _in_order(row, [ours, THESIS_TEXT[kind], populated, quality]), row
+        if kind == "ali":
+            r = s["reconstruction_mse"]
+            assert row.endswith(f"{r['mean']:.2f} ± {r['std']:.2f}"), row
+        else:
+            assert row.endswith("-") and "reconstruction_mse" not in s
 
     setup = results["setup"]
     assert (setup["runs"], setup["steps"], setup["gen_hidden"], setup["disc_hidden"]) == (
@@ -69,7 +104,9 @@ def test_command_line_writes_table_results_and_figure(tmp_path):
         runs = results["runs"][kind]
         assert len(runs) == 2
         for run in runs:
-            assert set(run) == {"lr", "b1", "std", "modes", "high_quality"}
+            keys = {"lr", "b1", "std", "modes", "high_quality", "populated_modes"}
+            assert set(run) == keys | ({"reconstruction_mse"} if kind == "ali" else set())
+            assert 0 <= run["populated_modes"] <= run["modes"]
             assert exp.LR_RANGE[0] <= run["lr"] <= exp.LR_RANGE[1]
             assert exp.B1_RANGE[0] <= run["b1"] <= exp.B1_RANGE[1]
             assert exp.STD_RANGE[0] <= run["std"] <= exp.STD_RANGE[1]
@@ -80,16 +117,27 @@ def test_command_line_writes_table_results_and_figure(tmp_path):
         assert summary["min"] == min(modes) and summary["max"] == max(modes)
         assert summary["mean"] == pytest.approx(np.mean(modes))
         assert summary["std"] == pytest.approx(np.std(modes))
-        assert summary["high_quality"] == pytest.approx(np.mean([r["high_quality"] for r in runs]))
-        best = max(range(2), key=lambda r: (runs[r]["modes"], runs[r]["high_quality"]))
-        assert summary["best_run"] == best
+        quality = [r["high_quality"] for r in runs]
+        assert summary["high_quality"] == pytest.approx(np.mean(quality))
+        assert summary["high_quality_std"] == pytest.approx(np.std(quality))
+        populated = [r["populated_modes"] for r in runs]
+        assert summary["populated_modes"] == pytest.approx(
+            {"mean": np.mean(populated), "std": np.std(populated)}
+        )
+        scores = [(r["populated_modes"], r["high_quality"]) for r in runs]
+        assert summary["best_run"] == scores.index(max(scores))
+    mse = [r["reconstruction_mse"] for r in results["runs"]["ali"]]
+    assert results["summary"]["ali"]["reconstruction_mse"] == pytest.approx(
+        {"mean": np.mean(mse), "std": np.std(mse)}
+    )
 
     assert list(results["figure_models"]) == FIGURE_MODELS
     for name, numbers in results["figure_models"].items():
-        assert set(numbers) == {"modes", "high_quality", "reconstruction_mse"}
+        assert set(numbers) == {"modes", "high_quality", "populated_modes", "reconstruction_mse"}
         assert 1 <= numbers["modes"] <= 25 and 0.0 <= numbers["high_quality"] <= 1.0
         assert 0.0 < numbers["reconstruction_mse"] < np.inf
-        line = f"{numbers['modes']:2d}  high-quality {numbers['high_quality']:.3f}"
+        line = f"{numbers['modes']:2d}  populated {numbers['populated_modes']:2d}"
+        line += f"  high-quality {numbers['high_quality']:.3f}"
         assert f"  {name:26s} modes {line}" in proc.stdout
     assert results["wall_time_s"] > 0 and results["devices"]
 
@@ -106,14 +154,22 @@ def test_command_line_writes_table_results_and_figure(tmp_path):
 
 
 def test_table_puts_the_thesis_numbers_beside_ours():
-    summary = {"mean": 20.3, "std": 2.5, "min": 17, "max": 25, "high_quality": 0.5}
+    spread = lambda mean, std: {"mean": mean, "std": std}
+    ali = {"mean": 20.3, "std": 2.5, "min": 17, "max": 25, "high_quality": 0.5}
+    ali.update(high_quality_std=0.25, populated_modes=spread(19.0, 1.5))
+    ali["reconstruction_mse"] = spread(1.234, 0.5)
     gan = {"mean": 3.0, "std": 0.0, "min": 3, "max": 3, "high_quality": 0.125}
-    table = exp.format_table({"summary": {"ali": summary, "gan": gan}})
+    gan.update(high_quality_std=0.0, populated_modes=spread(3.0, 0.0))
+    table = exp.format_table({"summary": {"ali": ali, "gan": gan}})
     assert len(table.splitlines()) == 3  # a header and one row per model
-    for kind, ours, quality in [("ali", "20.3 ± 2.5 (min 17, max 25)", "0.500"),
-                                ("gan", "3.0 ± 0.0 (min 3, max 3)", "0.125")]:  # fmt: skip
-        row = _row(table, kind)
-        assert row.index(ours) < row.index(THESIS_TEXT[kind]) and row.endswith(quality)
+    expected = {
+        "ali": ["20.3 ± 2.5 (min 17, max 25)", THESIS_TEXT["ali"], "19.0 ± 1.5", "0.500 ± 0.250",
+                "1.23 ± 0.50"],
+        "gan": ["3.0 ± 0.0 (min 3, max 3)", THESIS_TEXT["gan"], "3.0 ± 0.0", "0.125 ± 0.000", "-"],
+    }  # fmt: skip
+    for kind, cells in expected.items():
+        assert _in_order(_row(table, kind), cells), table
+    assert "1% of HQ" in table.splitlines()[0]
     assert exp.THESIS == THESIS_445
 
 
