@@ -21,6 +21,12 @@ FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file("config", None, "Experiment config file (path[:variant]).")
 flags.DEFINE_string("workdir", None, "Run directory: checkpoints, logs, samples, eval.")
 flags.DEFINE_enum("mode", "train", ["train", "eval", "sample"], "What to do.")
+flags.DEFINE_string(
+    "compilation_cache",
+    None,
+    "Directory of JAX's persistent compilation cache, or 'off'. Default: "
+    "$JAX_COMPILATION_CACHE_DIR if set, else $XDG_CACHE_HOME/vgen/jax (~/.cache/vgen/jax).",
+)
 flags.mark_flags_as_required(["config", "workdir"])
 
 
@@ -37,6 +43,21 @@ def parse_flags(argv: list[str]) -> list[str]:
         return rest
     except (VgenError, AttributeError, KeyError) as e:
         config_lib.exit_with(config_lib.flag_error_message(e, argv))
+
+
+def compilation_cache_dir(flag: str | None) -> str | None:
+    """The persistent compilation cache's directory for --compilation_cache (None: off).
+
+    A second start of a run (a resume, an eval) then loads its compiled steps instead of
+    compiling them again; JAX caches only programs that took at least a second to compile."""
+    if flag == "off":
+        return None
+    if flag:
+        return flag
+    if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+        return os.environ["JAX_COMPILATION_CACHE_DIR"]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "vgen", "jax")
 
 
 def quiet_orbax(record: std_logging.LogRecord) -> bool:
@@ -90,6 +111,11 @@ def main(argv: list[str]) -> None:
     except ImportError:  # launch/no_tensorflow.py: then nothing can claim them
         pass
     from vgen import evaluate, sharding, train
+
+    cache = compilation_cache_dir(FLAGS.compilation_cache)
+    jax.config.update("jax_enable_compilation_cache", cache is not None)
+    if cache is not None:
+        jax.config.update("jax_compilation_cache_dir", cache)
 
     modes = {"train": train.train_and_evaluate, "eval": evaluate.evaluate}
     modes["sample"] = evaluate.write_sample_grids
