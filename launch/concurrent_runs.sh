@@ -6,11 +6,20 @@
 # SPEC holds one run per line, "NAME FLAGS..." (vgen.main's flags without --workdir; '#' starts
 # a comment). Run NAME goes to runs/NAME, its logs to runs/NAME.log and runs/NAME.eval.log.
 # VGEN_ENTRY picks the program (default "-m vgen.main"; launch/no_tensorflow.py where TensorFlow
-# is not installed). The eval gets its own deadline, VGEN_EVAL_DEADLINE_S (default 600).
+# is not installed) and VGEN_PYTHON the interpreter (default python3). The eval gets its own
+# deadline, VGEN_EVAL_DEADLINE_S (default 600).
 set -uo pipefail
-spec=${1:?spec file}
-deadline=${2:?deadline in seconds}
+usage="usage: launch/concurrent_runs.sh SPEC DEADLINE_S"
+[[ $# -eq 2 ]] || { echo "concurrent_runs: $usage" >&2; exit 2; }
+spec=$1
+deadline=$2
+[[ -f "$spec" ]] || { echo "concurrent_runs: no such spec file: $spec" >&2; exit 2; }
+[[ "$deadline" =~ ^[1-9][0-9]*$ ]] || {
+  echo "concurrent_runs: DEADLINE_S must be a positive number of seconds, got '$deadline'" >&2
+  exit 2
+}
 read -r -a entry <<<"${VGEN_ENTRY:--m vgen.main}"
+python=${VGEN_PYTHON:-python3}
 # Each process takes GPU memory as it needs it, not 75% of it up front.
 export XLA_PYTHON_CLIENT_PREALLOCATE=false
 mkdir -p runs
@@ -31,7 +40,7 @@ run_all() {  # run_all MODE DEADLINE_S LOG_SUFFIX
   local pids=() i status=0
   for i in "${!names[@]}"; do
     read -r -a f <<<"${flags[$i]}"
-    timeout --signal=TERM --kill-after=60 "$2" python3 "${entry[@]}" "${f[@]}" \
+    timeout --signal=TERM --kill-after=60 "$2" "$python" "${entry[@]}" "${f[@]}" \
       --workdir="runs/${names[$i]}" --mode="$1" >"runs/${names[$i]}$3" 2>&1 &
     pids+=($!)
   done
