@@ -113,6 +113,12 @@ def main(argv: list[str]) -> None:
     from vgen import evaluate, sharding, train
 
     cache = compilation_cache_dir(FLAGS.compilation_cache)
+    if cache is not None:
+        try:
+            os.makedirs(cache, exist_ok=True)
+        except OSError as e:  # a speed-up only: the run goes on without it
+            logging.warning("Compilation cache off: cannot create %s (%s).", cache, e.strerror)
+            cache = None
     jax.config.update("jax_enable_compilation_cache", cache is not None)
     if cache is not None:
         jax.config.update("jax_compilation_cache_dir", cache)
