@@ -371,6 +371,11 @@ def _take(states: TrainState, run: int) -> TrainState:
     return jax.tree.map(lambda a: a[run : run + 1], states)
 
 
+def reconstruction_mse(x_hat, x) -> np.ndarray:
+    """E‖x − x̂‖² over the points: x_hat [..., N, 2] against x [N, 2] -> [...]."""
+    return np.mean(np.sum((np.asarray(x_hat) - np.asarray(x)) ** 2, axis=-1), axis=-1)
+
+
 def _mean_std(values: list[float]) -> dict[str, float]:
     """Mean and std (ddof=0) over runs."""
     v = np.asarray(values, np.float64)
@@ -498,7 +503,7 @@ def run_experiment(
         _, samples = generate(model(kind), states, None, jax.random.fold_in(key, 10 + i), num_eval)
         if kind == "ali":
             _, x_hat = infer(model(kind), states, None, held_out, jax.random.fold_in(key, 15))
-            mse = np.mean(np.sum((np.asarray(x_hat) - np.asarray(held_out)) ** 2, -1), -1)
+            mse = reconstruction_mse(x_hat, held_out)
         per_run = []
         for r in range(runs):
             counted = g2d.count_modes(np.asarray(samples[r]), centers, std)
@@ -551,10 +556,11 @@ def run_experiment(
             "x_tilde": x_tilde[0],
         }
         panels[name] = {k: np.asarray(v) for k, v in panel.items()}
-        squared_error = np.sum((panels[name]["x_hat"] - panels[name]["x"]) ** 2, axis=-1)
         results["figure_models"][name] = {
             **g2d.count_modes(panels[name]["x_tilde"], centers, std),
-            "reconstruction_mse": float(np.mean(squared_error)),
+            "reconstruction_mse": float(
+                reconstruction_mse(panels[name]["x_hat"], panels[name]["x"])
+            ),
         }
     plot_figure(os.path.join(outdir, "fig4_8.png"), panels, centers, std)
 
