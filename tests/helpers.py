@@ -14,8 +14,8 @@ EMBEDDED = ("dynamics", "moving_mnist", "mnist")
 
 
 def config_names() -> list[str]:
-    """The names of configs/*.py, sorted."""
-    paths = glob.glob(os.path.join(REPO, "configs", "*.py"))
+    """The names of configs/*.py (not the package's __init__), sorted."""
+    paths = glob.glob(os.path.join(REPO, "configs", "[!_]*.py"))
     return sorted(os.path.splitext(os.path.basename(p))[0] for p in paths)
 
 

@@ -80,3 +80,16 @@ def test_tiny_variants_are_small():
         config = load_config(name, "tiny")
         assert config.train.num_steps <= 10, name
         assert config.data.resolution <= 64, name
+
+
+def test_configs_ship_in_the_package():
+    """An installed vgen finds the same config files (vgen.configs), with their argument kept."""
+    path = config_lib.config_path("quickstart.py:tiny")
+    file, arg = path.rsplit(":", 1)
+    assert arg == "tiny"
+    assert os.path.samefile(file, os.path.join(REPO, "configs", "quickstart.py"))
+    assert config_lib.load_config_file(file, arg).train.num_steps == load_config(
+        "quickstart", "tiny"
+    ).train.num_steps
+    with pytest.raises(ConfigError, match="no config 'nope.py' in vgen.configs"):
+        config_lib.config_path("nope.py")

@@ -45,6 +45,18 @@ def load_config_file(path: str, arg: str | None = None) -> ml_collections.Config
     return module.get_config(arg)
 
 
+def config_path(name: str) -> str:
+    """The installed config file `name` ("quickstart.py", or with its argument "quickstart.py:tiny")
+    as a `--config=` value: the top-level configs/ ship in the package as `vgen.configs`."""
+    import vgen.configs
+
+    file, sep, arg = name.partition(":")
+    path = os.path.join(os.path.dirname(os.path.abspath(vgen.configs.__file__)), file)
+    if not os.path.isfile(path):
+        raise ConfigError(f"no config {file!r} in vgen.configs ({os.path.dirname(path)})")
+    return path + sep + arg
+
+
 # ----------------------------------------------------------------------------- building configs
 
 
