@@ -1,5 +1,6 @@
-"""launch/concurrent_runs.sh: runs listed in a spec file trained side by side, then scored; bad
-arguments end with one line and exit status 2."""
+"""launch/concurrent_runs.sh: runs listed in a spec file trained side by side, then scored;
+launch/tpu_pod.sh: the command every TPU worker runs. Bad arguments end with one line and exit
+status 2."""
 
 import json
 import os
@@ -83,3 +84,74 @@ def test_no_tensorflow_entry_trains_where_tensorflow_cannot_be_imported(tmp_path
     assert (workdir / "eval" / "results.json").exists()
     assert os.listdir(workdir / "checkpoints")
     assert not [f for f in os.listdir(workdir) if f.startswith("events.out.tfevents")]
+
+
+TPU_SCRIPT = os.path.join(REPO, "launch", "tpu_pod.sh")
+RECORDER = (
+    "#!/usr/bin/env bash\n"
+    'printf "%s\\n" "$(basename "$0") VGEN_DISTRIBUTED=${VGEN_DISTRIBUTED:-}" "$@" "--" >> "$LOG"\n'
+)
+
+
+def _fake_bin(path, *names: str) -> str:
+    """A directory of commands that append their name, VGEN_DISTRIBUTED and arguments to $LOG."""
+    path.mkdir()
+    for name in names:
+        (path / name).write_text(RECORDER)
+        (path / name).chmod(0o755)
+    return str(path)
+
+
+def test_tpu_pod_runs_one_command_on_every_worker(tmp_path):
+    """launch/tpu_pod.sh (not run on a TPU here): gcloud is asked to run, on all workers, a
+    script that installs vgen[tpu] and starts vgen.main with the arguments intact."""
+    log = tmp_path / "log.txt"
+    fake = _fake_bin(tmp_path / "bin", "gcloud")
+    args = ["pod", "us-central2-b", "https://example.org/vgen.git"]
+    main_args = ["--config=configs/ffgan_kth.py", "--workdir=/mnt/shared/a run"]
+    proc = subprocess.run(
+        ["bash", TPU_SCRIPT, *args, *main_args],
+        env=env(PATH=f"{fake}{os.pathsep}{os.environ['PATH']}", LOG=str(log)),
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    call = log.read_text().split("\n")
+    assert call[:6] == [
+        "gcloud VGEN_DISTRIBUTED=",
+        "compute",
+        "tpus",
+        "tpu-vm",
+        "ssh",
+        "pod",
+    ]
+    assert "--zone=us-central2-b" in call and "--worker=all" in call
+    script = log.read_text().split("--command=", 1)[1].rsplit("\n--\n", 1)[0]
+
+    # What each worker runs, with git and python3 recorded instead of run.
+    worker = tmp_path / "worker"
+    (worker / "vgen").mkdir(parents=True)
+    log.unlink()
+    bins = _fake_bin(tmp_path / "wbin", "git", "python3")
+    ran = subprocess.run(
+        ["bash", "-c", script],
+        cwd=worker,
+        env=env(PATH=f"{bins}{os.pathsep}{os.environ['PATH']}", LOG=str(log)),
+        capture_output=True,
+        text=True,
+    )
+    assert ran.returncode == 0, ran.stderr
+    calls = [c.strip("\n").split("\n") for c in log.read_text().split("\n--\n") if c.strip()]
+    assert calls == [
+        ["git VGEN_DISTRIBUTED=", "pull", "-q"],
+        ["python3 VGEN_DISTRIBUTED=", "-m", "pip", "install", "-q", "-e", ".[tpu]"],
+        ["python3 VGEN_DISTRIBUTED=auto", "-m", "vgen.main", *main_args],
+    ]
+
+
+def test_tpu_pod_bad_arguments_give_one_line(tmp_path):
+    proc = subprocess.run(["bash", TPU_SCRIPT, "pod"], env=env(), capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "tpu_pod: usage: launch/tpu_pod.sh TPU_NAME ZONE VGEN_GIT_URL VGEN_MAIN_ARGS..."
+    ]

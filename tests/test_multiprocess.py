@@ -1,4 +1,5 @@
-"""The multi-host path: two JAX processes on this machine train ONE model together.
+"""The multi-host path: two JAX processes on this machine train ONE model together, and stop
+together when one of them is preempted.
 
 launch/local_multiprocess.sh starts `python -m vgen.main` per process. The test puts a `python`
 first on PATH that runs the same command line with `train.train_and_evaluate` wrapped to print
@@ -9,11 +10,18 @@ global batch, so two separately trained models would differ).
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
+import time
 
+import jax
+import pytest
 from helpers import REPO, env
+
+from vgen import sharding
+from vgen.errors import ConfigError
 
 # Runs `python -m vgen.main ARGS` with the final and initial parameters' checksums printed.
 PROBE = r"""
@@ -95,3 +103,93 @@ def test_two_processes_train_one_model(tmp_path):
     assert final["0"] == final["1"], "the two processes ended with different parameters"
     assert init["0"] == init["1"]
     assert final["0"] != init["0"], "the parameters did not change"
+
+
+def test_sigterm_to_one_process_stops_both_at_the_same_step(tmp_path):
+    """A cluster may signal one process first: the two agree to stop after the same step, both
+    save it (one checkpoint) and both exit 0; neither waits forever for the other."""
+    workdir = tmp_path / "run"
+    port = free_port()
+    procs, logs = [], []
+    for i in range(2):
+        logs.append(tmp_path / f"process{i}.txt")
+        with open(logs[-1], "w") as f:
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "vgen.main", "--config=configs/quickstart.py:tiny"]
+                    + [f"--workdir={workdir}", "--config.train.num_steps=100000"]
+                    + ["--config.train.checkpoint_every=100000"],
+                    cwd=REPO,
+                    env=env(
+                        JAX_COORDINATOR_ADDRESS=f"127.0.0.1:{port}",
+                        JAX_NUM_PROCESSES="2",
+                        JAX_PROCESS_ID=str(i),
+                    ),
+                    stdout=subprocess.DEVNULL,
+                    stderr=f,
+                )
+            )
+    try:
+        deadline = time.time() + 300
+        while not all("First step done" in log.read_text() for log in logs):
+            assert time.time() < deadline, logs[0].read_text()[-3000:]
+            assert all(p.poll() is None for p in procs), logs[0].read_text()[-3000:]
+            time.sleep(0.2)
+        time.sleep(1.0)
+        procs[1].send_signal(signal.SIGTERM)
+        codes = [p.wait(timeout=120) for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
+    texts = [log.read_text() for log in logs]
+    assert codes == [0, 0], texts[0][-2000:] + texts[1][-2000:]
+    stopped = [re.findall(r"Stopped by SIGTERM at step (\d+); checkpoint saved", t) for t in texts]
+    assert len(stopped[0]) == len(stopped[1]) == 1 and stopped[0] == stopped[1], stopped
+    assert os.listdir(workdir / "checkpoints") == stopped[0]
+    assert 0 < int(stopped[0][0]) < 100000
+
+
+SLURM_STEP = dict(
+    SLURM_JOB_ID="7",
+    SLURM_STEP_NODELIST="node[1-2]",
+    SLURM_PROCID="1",
+    SLURM_LOCALID="0",
+    SLURM_NTASKS="2",
+)
+
+
+@pytest.mark.parametrize(
+    "environ, expected",
+    [
+        ({}, None),  # one process alone
+        (dict(SLURM_STEP, SLURM_NTASKS="1"), None),  # a SLURM job of one task
+        (SLURM_STEP, {}),  # srun with two tasks: JAX reads SLURM's variables
+        (dict(VGEN_DISTRIBUTED="auto"), {}),  # launch/tpu_pod.sh: the TPU VM's metadata
+        (dict(VGEN_DISTRIBUTED="off"), None),
+        (
+            dict(
+                SLURM_STEP, JAX_COORDINATOR_ADDRESS="h:1", JAX_NUM_PROCESSES="4", JAX_PROCESS_ID="3"
+            ),
+            dict(coordinator_address="h:1", num_processes=4, process_id=3),  # explicit wins
+        ),
+    ],
+)
+def test_initialize_distributed_reads_the_platform(monkeypatch, environ, expected):
+    """Explicit coordinator variables, else jax.distributed.initialize() without arguments
+    where the platform provides them (a multi-task SLURM step, VGEN_DISTRIBUTED=auto)."""
+    calls = []
+    monkeypatch.setattr(jax.distributed, "initialize", lambda **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(jax.config, "update", lambda *args: None)
+    for var in ("JAX_COORDINATOR_ADDRESS", "VGEN_DISTRIBUTED", *SLURM_STEP):
+        monkeypatch.delenv(var, raising=False)
+    for var, value in environ.items():
+        monkeypatch.setenv(var, value)
+    sharding.initialize_distributed()
+    assert calls == ([] if expected is None else [expected])
+
+
+def test_initialize_distributed_rejects_an_unknown_mode(monkeypatch):
+    monkeypatch.delenv("JAX_COORDINATOR_ADDRESS", raising=False)
+    monkeypatch.setenv("VGEN_DISTRIBUTED", "yes")
+    with pytest.raises(ConfigError, match="VGEN_DISTRIBUTED='yes': use auto or off"):
+        sharding.initialize_distributed()

@@ -18,25 +18,40 @@ DATA_AXIS = "data"
 
 
 def initialize_distributed() -> None:
-    """Joins a multi-host job when launched as one (coordinator env set by launch/ scripts).
+    """Joins a multi-host job when launched as one; must run before anything touches a device.
 
-    Must run before anything touches a JAX device."""
+    - JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES and JAX_PROCESS_ID set (launch/ scripts): as
+      given.
+    - Inside a SLURM step of several tasks, or with VGEN_DISTRIBUTED=auto (launch/tpu_pod.sh on
+      a TPU pod): `jax.distributed.initialize()` without arguments, which reads them from the
+      cluster (SLURM's variables; the TPU VM's metadata).
+    - Otherwise one process alone.
+    """
     env = os.environ
-    if not env.get("JAX_COORDINATOR_ADDRESS"):
-        return
-    missing = [v for v in ("JAX_NUM_PROCESSES", "JAX_PROCESS_ID") if not env.get(v)]
-    if missing:
-        raise ConfigError(
-            f"JAX_COORDINATOR_ADDRESS is set but {', '.join(missing)} is not: set all three "
-            "to run as one process of a multi-host job (see launch/)"
+    if env.get("JAX_COORDINATOR_ADDRESS"):
+        missing = [v for v in ("JAX_NUM_PROCESSES", "JAX_PROCESS_ID") if not env.get(v)]
+        if missing:
+            raise ConfigError(
+                f"JAX_COORDINATOR_ADDRESS is set but {', '.join(missing)} is not: set all three "
+                "to run as one process of a multi-host job (see launch/)"
+            )
+        # CPU processes exchange gradients through gloo; accelerators use their own collectives.
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
+        jax.distributed.initialize(
+            coordinator_address=env["JAX_COORDINATOR_ADDRESS"],
+            num_processes=int(env["JAX_NUM_PROCESSES"]),
+            process_id=int(env["JAX_PROCESS_ID"]),
         )
-    # CPU processes exchange gradients through gloo; accelerators use their own collectives.
-    jax.config.update("jax_cpu_collectives_implementation", "gloo")
-    jax.distributed.initialize(
-        coordinator_address=env["JAX_COORDINATOR_ADDRESS"],
-        num_processes=int(env["JAX_NUM_PROCESSES"]),
-        process_id=int(env["JAX_PROCESS_ID"]),
-    )
+    elif env.get("VGEN_DISTRIBUTED") == "auto" or _in_multi_task_slurm_step(env):
+        jax.distributed.initialize()
+    elif env.get("VGEN_DISTRIBUTED", "") not in ("", "off"):
+        raise ConfigError(f"VGEN_DISTRIBUTED={env['VGEN_DISTRIBUTED']!r}: use auto or off")
+
+
+def _in_multi_task_slurm_step(env) -> bool:
+    """Inside `srun` with more than one task (what JAX's SLURM detection reads is all there)."""
+    needed = ("SLURM_JOB_ID", "SLURM_STEP_NODELIST", "SLURM_PROCID", "SLURM_LOCALID")
+    return all(v in env for v in needed) and int(env.get("SLURM_NTASKS", "1")) > 1
 
 
 def make_mesh() -> Mesh:

@@ -19,6 +19,7 @@ import ml_collections
 import numpy as np
 from absl import logging
 from clu import metric_writers, metrics, periodic_actions
+from jax.experimental import multihost_utils
 
 from vgen import config_lib, evaluators, sharding, viz
 from vgen import workdir as workdir_lib
@@ -130,6 +131,16 @@ class _Preemption:
     def _handle(self, signum, frame):
         logging.warning("SIGTERM received: saving a checkpoint after this step.")
         self.requested_at = time.monotonic()
+
+    def agreed(self) -> bool:
+        """Whether to stop after this step, the same answer in every process: SIGTERM reaching
+        any one process stops them all at the same step, and all save it (one process leaving
+        alone would leave the others waiting in their next collective). With several processes
+        this is a small all-gather per step, called by all of them at the same point."""
+        if jax.process_count() == 1:
+            return self.requested
+        flags = multihost_utils.process_allgather(np.asarray(self.requested, np.int32))
+        return bool(np.any(flags))
 
     def wait(self, fn, *args):
         """fn(*args), run in a worker thread; raises Interrupted as described above."""
@@ -288,7 +299,8 @@ def _train(config, workdir: str, method, source, ckpt: Checkpointer) -> Any:
                 hook(step)
 
             last = step == t.num_steps
-            if step % t.log_every == 0 or last or preemption.requested:
+            stopping = preemption.agreed()
+            if step % t.log_every == 0 or last or stopping:
                 scalars = accumulated.compute()
                 bad = [k for k, v in scalars.items() if not np.isfinite(v)]
                 if bad:
@@ -296,19 +308,19 @@ def _train(config, workdir: str, method, source, ckpt: Checkpointer) -> Any:
                         f"non-finite {', '.join(bad)} in the steps up to {step}; "
                         f"the last good checkpoint (step {last_good}) is kept in {ckpt.directory}"
                     )
-                if not preemption.requested:
+                if not stopping:
                     stage = "validation"
                     scalars.update(preemption.wait(validate, state, step))
                 writer.write_scalars(step, scalars)
                 accumulated = None
 
-            if (step % t.sample_every == 0 or last) and not preemption.requested:
+            if (step % t.sample_every == 0 or last) and not stopping:
                 stage = "sampling"
                 preemption.wait(samples, state, step)
 
-            if step % t.checkpoint_every == 0 or last or preemption.requested:
+            if step % t.checkpoint_every == 0 or last or stopping:
                 save(state, step)
-            if preemption.requested:
+            if stopping:
                 logging.warning("Stopped by SIGTERM at step %d; checkpoint saved.", step)
                 break
     except Interrupted:
