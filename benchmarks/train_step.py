@@ -8,6 +8,11 @@ sequences/s on the default JAX device, compile time apart, and FF-GAN / SVG-LP; 
 the peak device memory and the model FLOP/s (XLA's cost analysis of the step) as a fraction of
 the device's peak.
 
+``--reference=DIR`` (CPU): vgen's SVG-LP step beside the official PyTorch one, from DIR, a
+checkout of edenton/svg (``benchmarks/svg_reference.py``; torch from the ``reference`` extra):
+each runs in its own process, one after the other, with the same shape, batch and threads, and
+the table gives both steps' times, both peak RSS and the ratios vgen / PyTorch.
+
 ``--precisions=highest,bfloat16`` times each step under `jax.default_matmul_precision`:
 "highest" is float32 throughout; "bfloat16" rounds the inputs of every convolution and matmul
 to bfloat16 and accumulates in float32 (parameters, activations and optimiser state stay
@@ -18,8 +23,11 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import os
+import resource
 import statistics
+import subprocess
 import sys
 import time
 
@@ -98,10 +106,53 @@ def time_step(config, repeats: int) -> tuple[float, float, float | None]:
     return compile_s, statistics.median(times), step_flops(lowered)
 
 
+def peak_rss_bytes() -> int:
+    """This process's peak resident memory so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _json_of(cmd: list[str]) -> dict:
+    """Runs a benchmark process and returns the JSON object on its last line of output."""
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        lines = proc.stderr.strip().splitlines() or ["(no message)"]
+        raise SystemExit(f"error: {os.path.basename(cmd[1])} failed: {lines[-1]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def side_by_side(args) -> None:
+    """vgen's SVG-LP step and the official PyTorch step, one process each, one after the other."""
+    common = ["--batch", str(args.batch), "--repeats", str(args.repeats)]
+    here = os.path.join(REPO, "benchmarks")
+    ref = _json_of(
+        [sys.executable, os.path.join(here, "svg_reference.py"), f"--svg_dir={args.reference}"]
+        + [f"--threads={os.cpu_count()}", *common]
+    )
+    ours = _json_of([sys.executable, os.path.join(here, "train_step.py"), "--json", *common])
+    print(f"device: {jax.devices()[0].device_kind}, {os.cpu_count()} threads, batch {args.batch}")
+    print("clips: 20 frames of 64x64x1 (SVG-LP at the KTH shape)")
+    head = f"{'train step':<38} {'compile s':>9} {'s/step':>8} {'sequences/s':>12}"
+    print(f"{head} {'peak RSS GiB':>13}")
+    rows = [
+        (f"PyTorch SVG-LP (edenton/svg, {ref['torch']})", None, ref),
+        ("vgen svg_lp (svg_lp_kth.py)", ours["compile_s"], ours),
+    ]
+    for what, compile_s, r in rows:
+        comp = f"{compile_s:.1f}" if compile_s is not None else "-"
+        rate = args.batch / r["s_per_step"]
+        gib = r["peak_rss_bytes"] / 2**30
+        print(f"{what:<38} {comp:>9} {r['s_per_step']:>8.2f} {rate:>12.2f} {gib:>13.2f}")
+    speed = ref["s_per_step"] / ours["s_per_step"]
+    memory = ours["peak_rss_bytes"] / ref["peak_rss_bytes"]
+    print(f"vgen / PyTorch: sequences/s {speed:.2f}x, peak RSS {memory:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--reference", help="a checkout of edenton/svg: time its step beside")
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # side_by_side's
     parser.add_argument("--methods", default="svg_lp,ffgan", help="comma-separated subset")
     parser.add_argument(
         "--precisions",
@@ -109,6 +160,15 @@ def main() -> None:
         help="comma-separated jax.default_matmul_precision: highest, bfloat16, tensorfloat32",
     )
     args = parser.parse_args()
+    if args.reference:
+        side_by_side(args)
+        return
+    if args.json:  # one SVG-LP row for side_by_side, with this process's peak memory
+        config = kth_config("svg_lp_kth.py", None, args.batch)
+        compile_s, step_s, _ = time_step(config, args.repeats)
+        row = dict(compile_s=compile_s, s_per_step=step_s, peak_rss_bytes=peak_rss_bytes())
+        print(json.dumps(row))
+        return
     methods = args.methods.split(",")
     unknown = set(methods) - {"svg_lp", "ffgan"}
     if unknown:
