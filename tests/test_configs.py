@@ -88,8 +88,9 @@ def test_configs_ship_in_the_package():
     file, arg = path.rsplit(":", 1)
     assert arg == "tiny"
     assert os.path.samefile(file, os.path.join(REPO, "configs", "quickstart.py"))
-    assert config_lib.load_config_file(file, arg).train.num_steps == load_config(
-        "quickstart", "tiny"
-    ).train.num_steps
+    assert (
+        config_lib.load_config_file(file, arg).train.num_steps
+        == load_config("quickstart", "tiny").train.num_steps
+    )
     with pytest.raises(ConfigError, match="no config 'nope.py' in vgen.configs"):
         config_lib.config_path("nope.py")
