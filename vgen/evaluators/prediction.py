@@ -9,6 +9,11 @@ Condition on `data.context_frames` real frames of `eval.num_clips` fixed, seeded
   copy_last  the baseline that repeats the last context frame,
 each averaged over clips.
 
+With `eval.lpips` (a network name) LPIPS is scored per step like PSNR (lower is better), and
+with `eval.fvd` the FVD of whole clips (context and prediction) is computed for the set of best
+samples (highest mean PSNR per clip), of one random sample per clip and of each baseline,
+against the real clips: results.json "fvd": {"best", "random", "copy_last"[, "background"]}.
+
 When the source knows each clip's object and background (ctx.ground_truth, Dynamics), the
 same samples are also scored on the object (`object_scores`: object-region PSNR and SSIM,
 object position error, the fraction of predictions that show the object), and every score
@@ -33,8 +38,9 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from vgen import metrics, viz
+from vgen import fvd, lpips, metrics, viz
 from vgen.data.pipeline import context_of
+from vgen.errors import ConfigError
 from vgen.evaluators import EvalContext, chunks, object_scores
 from vgen.sharding import place_clips, to_host
 
@@ -86,6 +92,19 @@ def _object_scores(samples, truth, ground_truth, *, dilation: int, threshold: fl
     return {k: jnp.swapaxes(v, 0, 1) for k, v in out.items()}
 
 
+@functools.partial(jax.jit, static_argnames=("net",))
+def _lpips_scores(samples, truth, variables, net: str) -> dict[str, jax.Array]:
+    """samples [S, B, T, H, W, C], truth [B, T, H, W, C], variables lpips.weights(net) ->
+    {"lpips": [B, S, T]}."""
+    truth = jnp.broadcast_to(truth[None], samples.shape)
+    distance = lpips.lpips(samples, truth, net, variables)
+    return {"lpips": jnp.swapaxes(distance, 0, 1)}
+
+
+# Scores where lower is better (the best sample is the lowest); every other score: higher.
+LOWER_IS_BETTER = {"lpips"} | {k for k, v in object_scores.HIGHER_IS_BETTER.items() if not v}
+
+
 def summarize(
     per_sample: np.ndarray, baselines: dict[str, np.ndarray], higher_is_better: bool = True
 ) -> dict[str, list[float]]:
@@ -108,6 +127,8 @@ def chunk_scores(ctx: EvalContext, chunk: dict, samples: jax.Array, start: int) 
     predictions = {"samples": samples}
     predictions["copy_last"] = jnp.broadcast_to(video[None, :, c - 1 : c], truth[None].shape)
     score_fns = [_scores]
+    if net := ctx.config.eval.lpips:
+        score_fns.append(lambda p, t: _lpips_scores(p, t, lpips.weights(net), net=net))
     if ctx.ground_truth is not None:
         size = video.shape[0]
         future = {k: v[start : start + size, c:] for k, v in ctx.ground_truth.items()}
@@ -125,12 +146,41 @@ def chunk_scores(ctx: EvalContext, chunk: dict, samples: jax.Array, start: int) 
             for score, value in fn(prediction, truth).items():
                 value = to_host(value)
                 out.setdefault(score, {})[name] = value if name == "samples" else value[:, 0]
+    if ctx.config.eval.fvd:
+        out["clips"] = fvd_sets(to_host(video), to_host(samples), out["psnr"]["samples"], c)
+        out["clips"].update({k: to_host(v)[0] for k, v in predictions.items() if k != "samples"})
+    return out
+
+
+def fvd_sets(video: np.ndarray, samples: np.ndarray, psnr: np.ndarray, c: int) -> dict:
+    """The chunk's clips for FVD, each [B, T, ...] with its context frames: "real", "best" (the
+    sample of highest mean PSNR) and "random" (sample 0: the samples are drawn independently).
+    samples [S, B, T - c, ...], psnr [B, S, T - c]."""
+    best = samples[np.argmax(psnr.mean(axis=-1), axis=1), np.arange(video.shape[0])]
+    return {"real": video, "best": best, "random": samples[0]}
+
+
+def fvd_scores(clips: dict[str, np.ndarray], c: int) -> dict[str, float]:
+    """FVD of every predicted set (whole clips: the real context, then the prediction) against
+    the real clips. clips: {"real": [N, T, ...], name: [N, T - c, ...] or [N, T, ...]}."""
+    real = clips.pop("real")
+    reference = fvd.embed(real)
+    out = {}
+    for name, predicted in clips.items():
+        whole = np.concatenate([real[:, :c], predicted], axis=1)
+        out[name] = fvd.frechet_distance(reference, fvd.embed(whole))
     return out
 
 
 def run(ctx: EvalContext) -> dict[str, Any]:
     """Scores best / mean / baselines per predicted step; writes the grids, curves and table."""
     e, c = ctx.config.eval, ctx.config.data.context_frames
+    size = ctx.config.data.resolution
+    if e.lpips and size < lpips.MIN_SIZE[e.lpips]:
+        raise ConfigError(
+            f"eval.lpips={e.lpips!r} needs frames of at least {lpips.MIN_SIZE[e.lpips]} pixels "
+            f"(data.resolution is {size}); use another network or eval.lpips=''"
+        )
     draw = sample_fn(ctx.config, ctx.method)
     started = time.perf_counter()
     parts = []
@@ -148,17 +198,21 @@ def run(ctx: EvalContext) -> dict[str, Any]:
         "num_samples": int(e.num_samples),
         "seconds": round(time.perf_counter() - started, 1),
     }
-    for score in sorted(parts[0], key=list(CURVES).index):
+    for score in sorted(set(parts[0]) - {"clips"}, key=list(CURVES).index):
         joined = {k: np.concatenate([p[score][k] for p in parts]) for k in parts[0][score]}
         per_sample = joined.pop("samples")
-        better = object_scores.HIGHER_IS_BETTER.get(score, True)
-        results[score] = summarize(per_sample, joined, higher_is_better=better)
+        results[score] = summarize(
+            per_sample, joined, higher_is_better=score not in LOWER_IS_BETTER
+        )
     if "object_found" in results:  # a fraction, not a score to pick the best sample by
         results["object_found"].pop("best")
         results["object_region"] = {
             "dilation": int(e.object_dilation),
             "threshold": float(e.object_threshold),
         }
+    if e.fvd:
+        clips = {k: np.concatenate([p["clips"][k] for p in parts]) for k in parts[0]["clips"]}
+        results["fvd"] = fvd_scores(clips, c)
     step = int(jax.device_get(ctx.state.step))
     write_curves(ctx, results, step)
     print(format_table(results, step))
@@ -186,6 +240,7 @@ def write_best_and_random(
 CURVES = {
     "psnr": ("PSNR (dB)", "{:.2f}"),
     "ssim": ("SSIM", "{:.3f}"),
+    "lpips": ("LPIPS", "{:.3f}"),
     "object_psnr": ("object-region PSNR (dB)", "{:.2f}"),
     "object_ssim": ("object-region SSIM", "{:.3f}"),
     "position_error": ("object position error (pixels)", "{:.2f}"),
@@ -231,4 +286,8 @@ def format_table(results: dict[str, Any], step: int) -> str:
     lines += [
         f"{name:<{label}}" + "".join(f"{fmt.format(x):>8}" for x in v) for name, fmt, v in rows
     ]
+    if "fvd" in results:
+        lines.append(
+            "FVD (whole clips): " + ", ".join(f"{k} {v:.1f}" for k, v in results["fvd"].items())
+        )
     return "\n".join(lines)
