@@ -62,7 +62,12 @@ def get_config(arg: str | None = None):
     config.eval.num_clips = 256
     config.eval.num_samples = 100
 
+    # LPIPS (AlexNet) per step and FVD next to PSNR and SSIM, as SRVP's evaluation reports them.
+    config.eval.lpips = "alexnet"
+    config.eval.fvd = True
+
     if args.tiny:  # BAIR frames are 64×64 only
+        config.eval.lpips, config.eval.fvd = "", False  # test-sized: no perceptual scores
         config_lib.shrink(
             config,
             data=dict(predict_frames=3),

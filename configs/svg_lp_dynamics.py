@@ -49,8 +49,10 @@ def get_config(arg: str | None = None):
 
     config.eval.num_clips = 256
     config.eval.num_samples = 100  # best of N = 100, as the SVG and SRVP evaluations
+    config.eval.lpips = "alexnet"  # cheap at 32×32; FVD is --config.eval.fvd=True (CPU-costly)
 
     if args.tiny:
+        config.eval.lpips = ""  # 16×16 frames: too small for AlexNet
         config_lib.shrink(
             config,
             data=dict(

@@ -49,7 +49,12 @@ def get_config(arg: str | None = None):
     config.eval.num_clips = 1000
     config.eval.num_samples = 100
 
+    # LPIPS (AlexNet) per step and FVD next to PSNR and SSIM, as SRVP's evaluation reports them.
+    config.eval.lpips = "alexnet"
+    config.eval.fvd = True
+
     if args.tiny:
+        config.eval.lpips, config.eval.fvd = "", False  # test-sized: no perceptual scores
         config_lib.shrink(
             config,
             data=dict(resolution=16, context_frames=2, predict_frames=3),
