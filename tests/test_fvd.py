@@ -70,6 +70,7 @@ def test_windows():
     np.testing.assert_array_equal(cut[1, :, 0, 0, 0], np.arange(16, 32))
     short = fvd.windows(video[:, :8])  # stretched: each frame twice
     np.testing.assert_array_equal(short[0, :, 0, 0, 0], np.repeat(np.arange(8), 2))
+    assert fvd.windows(video, window=0).shape == (2, 40, 1, 1, 1)  # whole clips, as SRVP
 
 
 def test_frechet_distance_by_hand():

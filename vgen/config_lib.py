@@ -105,6 +105,7 @@ def common_config() -> ml_collections.ConfigDict:
     # a random and each baseline's set of whole clips (I3D: ~1-2 s per clip on a CPU core).
     c.eval.lpips = ""
     c.eval.fvd = False
+    c.eval.fvd_window = 16  # frames per I3D input (vgen.fvd.windows); 0: whole clips (SRVP)
     return c
 
 
@@ -244,6 +245,7 @@ COMMON_CHECKS: tuple[Check, ...] = (
     require_choice("eval.split", ("val", "test")),
     require_at_least(0, "eval.object_dilation"),
     require_choice("eval.lpips", ("", "alexnet", "vgg16")),
+    require_choice("eval.fvd_window", (16, 0)),
     require_range(0.0, 1.0, "eval.object_threshold"),
     _optimizers_valid,
 )

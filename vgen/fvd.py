@@ -8,11 +8,12 @@ TF-Hub model), read by `vgen.safe_pickle` (arrays only). Divergences from the re
   - resizing is `jax.image.resize` (half-pixel centres, antialiased when shrinking); the
     reference's TF1 `resize_bilinear` uses corner-aligned sampling without antialiasing. Clips
     here are upsampled (64 -> 224), where antialiasing does nothing.
-  - clip length: the reference embeds 16-frame clips. Longer clips are cut into consecutive
-    16-frame windows (a remainder shorter than 16 is dropped), each window one sample of the
-    set; shorter clips are stretched to 16 frames by repeating frames (frame i of 16 is frame
-    floor(i * T / 16)), which keeps their order and speed ratio. The reference has no rule
-    for them (its I3D needs at least 9 frames).
+  - clip length: the reference embeds 16-frame clips. With `window=16` (the default) longer
+    clips are cut into consecutive 16-frame windows (a remainder shorter than 16 is dropped),
+    each window one sample of the set. With `window=0` a clip is embedded whole, its logits
+    averaged over time by the I3D, as SRVP's test.py does (KTH 40 frames, BAIR 30). Either
+    way, clips shorter than 16 frames are stretched to 16 by repeating frames (frame i of 16 is
+    frame floor(i * T / 16)), which keeps their order; the I3D needs at least 9.
   - grayscale clips are repeated to three channels.
 """
 
@@ -46,14 +47,16 @@ def weights() -> dict:
     return {"params": variables["params"], "batch_stats": stats}
 
 
-def windows(video: np.ndarray) -> np.ndarray:
-    """[B, T, H, W, C] -> [N, 16, H, W, C]: 16-frame windows of longer clips, shorter clips
-    stretched to 16 frames (see the module docstring)."""
+def windows(video: np.ndarray, window: int = FRAMES) -> np.ndarray:
+    """[B, T, H, W, C] -> [N, T', H, W, C]: clips shorter than 16 frames stretched to 16;
+    longer ones cut into `window`-frame windows, or whole with window=0 (module docstring)."""
     b, t = video.shape[:2]
     if t < FRAMES:
         return video[:, (np.arange(FRAMES) * t) // FRAMES]
-    n = t // FRAMES
-    return video[:, : n * FRAMES].reshape(b * n, FRAMES, *video.shape[2:])
+    if window == 0:
+        return video
+    n = t // window
+    return video[:, : n * window].reshape(b * n, window, *video.shape[2:])
 
 
 def preprocess(video: jax.Array) -> jax.Array:
@@ -70,9 +73,9 @@ def _logits(variables: dict, video: jax.Array) -> jax.Array:
     return I3D().apply(variables, preprocess(video))
 
 
-def embed(video: np.ndarray, batch: int = 8) -> np.ndarray:
+def embed(video: np.ndarray, window: int = FRAMES, batch: int = 8) -> np.ndarray:
     """I3D logits [N, 400] of every 16-frame window of video [B, T, H, W, C] in [0, 1]."""
-    clips, variables = windows(np.asarray(video)), weights()
+    clips, variables = windows(np.asarray(video), window), weights()
     starts = range(0, len(clips), batch)
     out = [np.asarray(_logits(variables, clips[i : i + batch])) for i in starts]
     return np.concatenate(out).astype(np.float64)
@@ -91,6 +94,6 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_root)
 
 
-def fvd(real: np.ndarray, generated: np.ndarray) -> float:
+def fvd(real: np.ndarray, generated: np.ndarray, window: int = FRAMES) -> float:
     """FVD between two sets of clips [B, T, H, W, C] in [0, 1] (same T, H, W, C)."""
-    return frechet_distance(embed(real), embed(generated))
+    return frechet_distance(embed(real, window), embed(generated, window))

@@ -160,15 +160,15 @@ def fvd_sets(video: np.ndarray, samples: np.ndarray, psnr: np.ndarray, c: int) -
     return {"real": video, "best": best, "random": samples[0]}
 
 
-def fvd_scores(clips: dict[str, np.ndarray], c: int) -> dict[str, float]:
+def fvd_scores(clips: dict[str, np.ndarray], c: int, window: int) -> dict[str, float]:
     """FVD of every predicted set (whole clips: the real context, then the prediction) against
     the real clips. clips: {"real": [N, T, ...], name: [N, T - c, ...] or [N, T, ...]}."""
     real = clips.pop("real")
-    reference = fvd.embed(real)
+    reference = fvd.embed(real, window)
     out = {}
     for name, predicted in clips.items():
         whole = np.concatenate([real[:, :c], predicted], axis=1)
-        out[name] = fvd.frechet_distance(reference, fvd.embed(whole))
+        out[name] = fvd.frechet_distance(reference, fvd.embed(whole, window))
     return out
 
 
@@ -212,7 +212,7 @@ def run(ctx: EvalContext) -> dict[str, Any]:
         }
     if e.fvd:
         clips = {k: np.concatenate([p["clips"][k] for p in parts]) for k in parts[0]["clips"]}
-        results["fvd"] = fvd_scores(clips, c)
+        results["fvd"] = fvd_scores(clips, c, e.fvd_window)
     step = int(jax.device_get(ctx.state.step))
     write_curves(ctx, results, step)
     print(format_table(results, step))
