@@ -147,16 +147,21 @@ def chunk_scores(ctx: EvalContext, chunk: dict, samples: jax.Array, start: int) 
                 value = to_host(value)
                 out.setdefault(score, {})[name] = value if name == "samples" else value[:, 0]
     if ctx.config.eval.fvd:
-        out["clips"] = fvd_sets(to_host(video), to_host(samples), out["psnr"]["samples"], c)
+        out["clips"] = fvd_sets(to_host(video), to_host(samples), out["psnr"]["samples"])
         out["clips"].update({k: to_host(v)[0] for k, v in predictions.items() if k != "samples"})
     return out
 
 
-def fvd_sets(video: np.ndarray, samples: np.ndarray, psnr: np.ndarray, c: int) -> dict:
-    """The chunk's clips for FVD, each [B, T, ...] with its context frames: "real", "best" (the
-    sample of highest mean PSNR) and "random" (sample 0: the samples are drawn independently).
+def best_by_psnr(psnr: np.ndarray) -> np.ndarray:
+    """psnr [B, S, T] -> per clip the index of the sample with the highest mean PSNR [B]."""
+    return np.argmax(psnr.mean(axis=-1), axis=1)
+
+
+def fvd_sets(video: np.ndarray, samples: np.ndarray, psnr: np.ndarray) -> dict:
+    """The chunk's clips for FVD: "real" [B, T, ...], and the predicted frames [B, T - c, ...] of
+    "best" (the best-PSNR sample) and "random" (sample 0: the samples are independent draws).
     samples [S, B, T - c, ...], psnr [B, S, T - c]."""
-    best = samples[np.argmax(psnr.mean(axis=-1), axis=1), np.arange(video.shape[0])]
+    best = samples[best_by_psnr(psnr), np.arange(video.shape[0])]
     return {"real": video, "best": best, "random": samples[0]}
 
 
@@ -228,7 +233,7 @@ def write_best_and_random(
     video [B, T, H, W, C], samples [S, B, T - c, H, W, C], psnr [B, S, T - c]."""
     n = min(video.shape[0], SAMPLE_GRID_CLIPS)
     video, samples = to_host(video)[:n], to_host(samples)[:, :n]
-    best = np.argmax(psnr[:n].mean(axis=-1), axis=1)
+    best = best_by_psnr(psnr[:n])
     with_context = lambda frames: np.concatenate([video[:, :context], frames], axis=1)
     rows = [video, with_context(samples[best, np.arange(n)])]
     rows += [with_context(samples[i]) for i in range(min(3, samples.shape[0]))]
