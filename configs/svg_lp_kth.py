@@ -52,6 +52,7 @@ def get_config(arg: str | None = None):
     # LPIPS (AlexNet) per step and FVD next to PSNR and SSIM, as SRVP's evaluation reports them.
     config.eval.lpips = "alexnet"
     config.eval.fvd = True
+    config.eval.psnr_per_channel = True  # SRVP's PSNR: per channel, averaged
     config.eval.fvd_window = 0  # SRVP embeds whole clips (context and prediction) in one I3D pass
 
     if args.tiny:

@@ -104,6 +104,9 @@ def common_config() -> ml_collections.ConfigDict:
     # this network ("alexnet", the published one, or "vgg16"; "": off), and FVD of the best,
     # a random and each baseline's set of whole clips (I3D: ~1-2 s per clip on a CPU core).
     c.eval.lpips = ""
+    # PSNR of colour frames: the channels' errors pooled (False) or each channel's PSNR averaged
+    # (True, the SVG and SRVP evaluations); the same on grayscale.
+    c.eval.psnr_per_channel = False
     c.eval.fvd = False
     c.eval.fvd_window = 16  # frames per I3D input (vgen.fvd.windows); 0: whole clips (SRVP)
     return c

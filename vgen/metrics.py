@@ -74,16 +74,21 @@ def _broadcast_pair(name: str, a: jax.Array, b: jax.Array) -> tuple[jax.Array, j
     return jnp.broadcast_to(a, shape), jnp.broadcast_to(b, shape)
 
 
-def psnr(a: jax.Array, b: jax.Array, max_value: float = 1.0) -> jax.Array:
+def psnr(
+    a: jax.Array, b: jax.Array, max_value: float = 1.0, per_channel: bool = False
+) -> jax.Array:
     """Peak signal-to-noise ratio in dB, per frame.
 
-    ``10 * log10(max_value**2 / MSE)`` with the MSE taken over ``H, W, C``. The MSE
+    ``10 * log10(max_value**2 / MSE)`` with the MSE taken over ``H, W, C``; with
+    ``per_channel`` the MSE is taken over ``H, W`` and the channels' PSNRs are averaged,
+    as the SVG and SRVP evaluations do (the two differ on colour frames only). The MSE
     is clamped below at :data:`PSNR_MSE_EPS` (1e-10), so identical frames give a
     finite value (100 dB for ``max_value = 1``) instead of ``inf``.
 
     Args:
       a, b: frames ``[..., H, W, C]`` in ``[0, max_value]``; leading axes broadcast.
       max_value: the data range (peak value) of the frames.
+      per_channel: average the per-channel PSNRs instead of pooling the channels' errors.
 
     Returns:
       PSNR ``[...]``, one value per frame, float32 (or wider for wider inputs).
@@ -92,9 +97,10 @@ def psnr(a: jax.Array, b: jax.Array, max_value: float = 1.0) -> jax.Array:
     dtype = _float_dtype(a, b)
     a = jnp.asarray(a, dtype)
     b = jnp.asarray(b, dtype)
-    mse = jnp.mean(jnp.square(a - b), axis=(-3, -2, -1))
+    mse = jnp.mean(jnp.square(a - b), axis=(-3, -2) if per_channel else (-3, -2, -1))
     mse = jnp.maximum(mse, PSNR_MSE_EPS)
-    return 10.0 * jnp.log10(jnp.asarray(max_value, dtype) ** 2 / mse)
+    value = 10.0 * jnp.log10(jnp.asarray(max_value, dtype) ** 2 / mse)
+    return jnp.mean(value, axis=-1) if per_channel else value
 
 
 def _gaussian_kernel_1d() -> np.ndarray:

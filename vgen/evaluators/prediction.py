@@ -70,10 +70,12 @@ def draw_samples(draw, state, context, key: jax.Array, num_samples: int, chunk: 
     return jnp.concatenate(parts, axis=0)[:num_samples]
 
 
-@jax.jit
-def _scores(samples: jax.Array, truth: jax.Array) -> dict[str, jax.Array]:
-    """samples [S, B, T, H, W, C], truth [B, T, H, W, C] -> {"psnr", "ssim"}: [B, S, T]."""
-    out = {"psnr": metrics.psnr(samples, truth[None]), "ssim": metrics.ssim(samples, truth[None])}
+@functools.partial(jax.jit, static_argnames=("per_channel",))
+def _scores(samples: jax.Array, truth: jax.Array, per_channel: bool) -> dict[str, jax.Array]:
+    """samples [S, B, T, H, W, C], truth [B, T, H, W, C] -> {"psnr", "ssim"}: [B, S, T]
+    (PSNR per channel, averaged, with per_channel: eval.psnr_per_channel)."""
+    psnr = metrics.psnr(samples, truth[None], per_channel=per_channel)
+    out = {"psnr": psnr, "ssim": metrics.ssim(samples, truth[None])}
     return {k: jnp.swapaxes(v, 0, 1) for k, v in out.items()}
 
 
@@ -126,7 +128,7 @@ def chunk_scores(ctx: EvalContext, chunk: dict, samples: jax.Array, start: int) 
     truth = video[:, c:]
     predictions = {"samples": samples}
     predictions["copy_last"] = jnp.broadcast_to(video[None, :, c - 1 : c], truth[None].shape)
-    score_fns = [_scores]
+    score_fns = [functools.partial(_scores, per_channel=ctx.config.eval.psnr_per_channel)]
     if net := ctx.config.eval.lpips:
         score_fns.append(lambda p, t: _lpips_scores(p, t, lpips.weights(net), net=net))
     if ctx.ground_truth is not None:
