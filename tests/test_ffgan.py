@@ -133,8 +133,11 @@ def test_discriminator_updates_lower_its_loss(config, disc):
     config.model.disc = disc
     config.model.disc_channels = 8
     history = train_fixed_batch(config, 60, lr_gen=1e-12, lr_disc=5e-4, curriculum_every=0)
-    assert history[-1]["d_loss"] < history[0]["d_loss"] - 0.1
-    assert history[-1]["d_acc_train_data"] + history[-1]["d_acc_samples"] > 1.3
+    # Over the last 10 steps: a single GAN step can flip (conv3d_convlstm's accuracy sum was
+    # 1.33-1.5 at steps 50-58 and 1.0 at step 59 with today's packages).
+    last = history[-10:]
+    assert np.mean([h["d_loss"] for h in last]) < history[0]["d_loss"] - 0.1
+    assert np.mean([h["d_acc_train_data"] + h["d_acc_samples"] for h in last]) > 1.3
 
 
 def test_bad_model_settings_raise(config):

@@ -27,12 +27,12 @@ def test_i3d_logits_match_the_packages_own_code():
 
 @pytest.fixture(scope="module")
 def clips() -> np.ndarray:
-    """Six Dynamics clips of 16 frames, 32×32 (moving objects on textured backgrounds)."""
+    """Four Dynamics clips of 16 frames, 32×32 (moving objects on textured backgrounds)."""
     config = load_config("quickstart", "tiny")
     config.data.resolution = 32
     config.data.context_frames, config.data.predict_frames = 2, 14
     config.data.val_per_class = 2
-    return np.asarray(make_source(config).eval_clips(6, split="val")["video"])
+    return np.asarray(make_source(config).eval_clips(4, split="val")["video"])
 
 
 @pytest.fixture(scope="module")

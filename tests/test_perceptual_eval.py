@@ -40,9 +40,9 @@ def test_eval_writes_lpips_and_fvd(workdir):
 
 
 def test_lpips_on_frames_too_small_is_a_config_error(tmp_path):
-    tiny = "--config=configs/quickstart.py:tiny"  # 16×16 frames: AlexNet needs 31
-    assert vgen_main(tiny, f"--workdir={tmp_path}").returncode == 0
-    proc = vgen_main(tiny, f"--workdir={tmp_path}", "--mode=eval", "--config.eval.lpips=alexnet")
+    """Checked with the config, before anything trains: 16×16 frames, AlexNet needs 31."""
+    tiny = "--config=configs/quickstart.py:tiny"
+    proc = vgen_main(tiny, f"--workdir={tmp_path}", "--config.eval.lpips=alexnet")
     assert proc.returncode == 2
-    assert "eval.lpips='alexnet' needs frames of at least 31 pixels" in proc.stderr
-    assert "Traceback" not in proc.stderr
+    assert "eval.lpips: frames too small for its network" in proc.stderr
+    assert "Traceback" not in proc.stderr and not os.listdir(tmp_path)

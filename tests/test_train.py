@@ -116,8 +116,9 @@ def test_eval_writes_results_json(run_dir):
         for kind in ("best", "mean", "copy_last"):
             values = results[metric][kind]
             assert len(values) == 3  # data.predict_frames of the tiny config
-        for best, mean in zip(results[metric]["best"], results[metric]["mean"], strict=True):
-            assert best >= mean - 1e-6  # the best sample is at least the average one
+        # The best sample of a clip is the best on its score averaged over the steps, so it
+        # is at least the average sample there (at a single step it can fall just below it).
+        assert np.mean(results[metric]["best"]) >= np.mean(results[metric]["mean"]) - 1e-6
     assert "psnr best" in proc.stdout
     assert results["seconds"] > 0
     names = os.listdir(os.path.join(run_dir, "eval"))

@@ -224,6 +224,12 @@ def require(test: Callable[[ml_collections.ConfigDict], bool], message: str) -> 
     return check
 
 
+def _lpips_min_size(net: str) -> int:
+    from vgen.lpips import MIN_SIZE  # the networks are imported only when LPIPS is asked for
+
+    return MIN_SIZE[net]
+
+
 def _optimizers_valid(config: ml_collections.ConfigDict) -> None:
     for name, spec in config.optim.items():
         where = f"optim.{name}"
@@ -248,6 +254,11 @@ COMMON_CHECKS: tuple[Check, ...] = (
     require_choice("eval.split", ("val", "test")),
     require_at_least(0, "eval.object_dilation"),
     require_choice("eval.lpips", ("", "alexnet", "vgg16")),
+    require(
+        lambda c: not c.eval.lpips or c.data.resolution >= _lpips_min_size(c.eval.lpips),
+        "eval.lpips: frames too small for its network (alexnet needs data.resolution >= 31, "
+        "vgg16 >= 16); use another network or eval.lpips=''",
+    ),
     require_choice("eval.fvd_window", (16, 0)),
     require_range(0.0, 1.0, "eval.object_threshold"),
     _optimizers_valid,

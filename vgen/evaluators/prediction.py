@@ -40,7 +40,6 @@ import numpy as np
 
 from vgen import fvd, lpips, metrics, viz
 from vgen.data.pipeline import context_of
-from vgen.errors import ConfigError
 from vgen.evaluators import EvalContext, chunks, object_scores
 from vgen.sharding import place_clips, to_host
 
@@ -182,12 +181,6 @@ def fvd_scores(clips: dict[str, np.ndarray], c: int, window: int) -> dict[str, f
 def run(ctx: EvalContext) -> dict[str, Any]:
     """Scores best / mean / baselines per predicted step; writes the grids, curves and table."""
     e, c = ctx.config.eval, ctx.config.data.context_frames
-    size = ctx.config.data.resolution
-    if e.lpips and size < lpips.MIN_SIZE[e.lpips]:
-        raise ConfigError(
-            f"eval.lpips={e.lpips!r} needs frames of at least {lpips.MIN_SIZE[e.lpips]} pixels "
-            f"(data.resolution is {size}); use another network or eval.lpips=''"
-        )
     draw = sample_fn(ctx.config, ctx.method)
     started = time.perf_counter()
     parts = []
