@@ -92,6 +92,8 @@ def test_bad_inputs_are_refused():
         lpips(x, x[:1])
     with pytest.raises(ValueError, match="1 or 3 channels"):
         lpips(x[..., :2], x[..., :2])
+    with pytest.raises(ValueError, match="unknown network 'alex'"):
+        lpips(x, x, net="alex")
 
 
 def test_a_missing_weights_package_is_a_config_error():

@@ -35,6 +35,8 @@ def lpips(
 ) -> jax.Array:
     """LPIPS distance between images [..., H, W, C] in [0, 1] (C = 1 or 3) -> [...].
     variables: `weights(net)`, given where this runs under jit (default: read here)."""
+    if net not in NETS:
+        raise ValueError(f"lpips: unknown network {net!r}; choose from {', '.join(NETS)}")
     if x0.shape != x1.shape:
         raise ValueError(f"lpips: shapes differ: {x0.shape} and {x1.shape}")
     *lead, h, w, c = x0.shape
