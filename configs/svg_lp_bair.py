@@ -57,7 +57,8 @@ def get_config(arg: str | None = None):
     config.train.log_every = 600
     config.train.sample_every = 6000
 
-    # Scored on 2 -> 28 (the SVG / SRVP BAIR protocol); trained on data.predict_frames.
+    # Scored on 2 -> 28 (the SVG / SRVP BAIR protocol); trained on data.predict_frames. The 256
+    # clips are the whole test split, each 30-frame episode once, as in SVG's and SRVP's tests.
     config.eval.predict_frames = 28
     config.eval.num_clips = 256
     config.eval.num_samples = 100

@@ -15,7 +15,7 @@ from helpers import REPO, env, load_config, vgen_main
 
 from vgen import config_lib
 from vgen.data import kth
-from vgen.errors import DatasetNotFoundError
+from vgen.errors import ConfigError, DatasetNotFoundError
 
 PERSONS = (1, 2, 17, 21)  # svg: train 1, 2, 17 / test 21; mcnet: train 1, 2 / test 17, 21
 ACTIONS = ("boxing", "walking")  # boxing in boxing.zip, walking extracted in walking/
@@ -302,6 +302,67 @@ def test_source_batches_and_determinism(data_dir):
     np.testing.assert_array_equal(a["video"], b["video"])
     np.testing.assert_array_equal(a["label"], b["label"])
     assert source.eval_clips(2, "val")["video"].shape == (2, 10, 64, 64, 1)
+
+
+def _srvp_lengths() -> dict[tuple[str, int, int], int]:
+    """Frame counts of the 120 test videos (persons 21-25), as in the check against SRVP below."""
+    rng = np.random.default_rng(0)
+    keys = [(a, p, d) for a in kth.ACTIONS for p in range(21, 26) for d in range(1, 5)]
+    return {key: int(rng.integers(40, 700)) for key in keys}
+
+
+def test_srvp_test_draw_matches_srvps_script():
+    """Pinned from SRVP's own preprocessing/kth/make_test_set.py (edouardelasalles/srvp), run
+    on a fake processed_64 folder with these frame counts: its 1,000 clips of 40 frames were
+    exactly this draw (the first three and the last pinned here)."""
+    lengths = _srvp_lengths()
+    draw = kth.srvp_test_draw(lengths, 1000, 40)
+    assert draw[:3] == [
+        (("jogging", 25, 3), 106),
+        (("running", 25, 3), 121),
+        (("handwaving", 23, 3), 87),
+    ]
+    assert draw[-1] == (("jogging", 22, 3), 27)
+    assert kth.srvp_test_draw(lengths, 10, 40) == draw[:10]
+    assert all(0 <= start <= lengths[key] - 40 for key, start in draw)
+
+
+def test_srvp_test_draw_errors():
+    lengths = _srvp_lengths()
+    del lengths[("jogging", 25, 3)]
+    with pytest.raises(DatasetNotFoundError, match="draws person25_jogging_d3"):
+        kth.srvp_test_draw(lengths, 1, 40)
+    with pytest.raises(ConfigError, match="shorter than a clip of 800"):
+        kth.srvp_test_draw(_srvp_lengths(), 1, 800)
+
+
+def test_source_srvp_test_clips(data_dir, monkeypatch):
+    config = _config(data_dir)
+    config.data.test_clips = "srvp"
+    with pytest.raises(DatasetNotFoundError, match="data.test_clips='srvp' draws"):
+        kth.KTHSource(config).eval_clips(1)  # the tiny data lack most test videos
+    monkeypatch.setattr(kth, "srvp_test_draw", lambda *a: [(("walking", 21, 1), 3)] * 2)
+    source = kth.KTHSource(config)
+    clips = source.eval_clips(2)
+    episode = source.filenames["test"].index(_name(21, "walking"))
+    whole = source._splits["test"].items[episode]["video"]
+    np.testing.assert_array_equal(clips["video"][1], whole[3:13].astype(np.float32) / 255.0)
+    assert clips["label"].tolist() == [5, 5]
+    assert source.eval_clips(1, "val")["video"].shape == (1, 10, 64, 64, 1)  # seeded as before
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        (dict(test_clips="other"), "unknown data.test_clips 'other'"),
+        (dict(test_clips="srvp", person_split="mcnet"), "person_split 'svg'"),
+    ],
+)
+def test_source_test_clips_config_errors(data_dir, override, message):
+    config = _config(data_dir)
+    config.data.update(override)
+    with pytest.raises(ConfigError, match=message):
+        kth.KTHSource(config)
 
 
 def test_source_tiny_resolution(data_dir):

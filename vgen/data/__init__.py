@@ -97,8 +97,11 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         test_per_class=500,
         object_size=(0.08, 0.15),
     ),
-    # person_split "svg": train persons 1-20, test 21-25; "mcnet": 1-16 / 17-25.
-    "kth": dict(seed=0, person_split="svg", val_videos_per_action=4, num_workers=8),
+    # person_split "svg": train persons 1-20, test 21-25; "mcnet": 1-16 / 17-25. test_clips
+    # "seeded" (drawn from data.seed) or "srvp" (SRVP's fixed test clips, kth.srvp_test_draw).
+    "kth": dict(
+        seed=0, person_split="svg", val_videos_per_action=4, test_clips="seeded", num_workers=8
+    ),
     "mnist": dict(seed=0, mnist_npz=""),
     "moving_mnist": dict(seed=0, stochastic=False, num_digits=2, mnist_npz=""),
 }

@@ -70,6 +70,9 @@ PERSON_SPLITS: dict[str, tuple[str, str]] = {
     "mcnet": ("persons01_16", "persons17_20+persons21_25"),
 }
 _VAL_SEED = 0  # the val videos never depend on config.seed
+# data.test_clips: "seeded" (EpisodeClipSource's draw, every split) or "srvp" (the test clips
+# as SRVP's make_test_set.py draws them; test split of person_split "svg" only).
+TEST_CLIPS = ("seeded", "srvp")
 
 _VIDEO_RE = re.compile(
     r"^person(\d\d)_(" + "|".join(ACTIONS) + r")_d(\d)_uncomp\.avi$", flags=re.IGNORECASE
@@ -593,8 +596,42 @@ def _episode_index(sources: Mapping[str, Any], meta: Mapping[str, Any], split: s
     names = [r["filename"] for r in records]
     return {
         "filename": [n.decode() if isinstance(n, bytes) else str(n) for n in names],
+        "sequence": [int(r["sequence"]) for r in records],
         "num_frames": [int(r["num_frames"]) for r in records],
     }
+
+
+def srvp_test_draw(
+    lengths: Mapping[tuple[str, int, int], int], num_clips: int, num_frames: int, seed: int = 42
+) -> list[tuple[tuple[str, int, int], int]]:
+    """SRVP's KTH test clips: [((action, person, scenario), start)] of `num_clips` clips.
+
+    As edouardelasalles/srvp `preprocessing/kth/make_test_set.py` draws them (1,000 clips of 40
+    frames there): NumPy's legacy generator seeded 42, and for each clip an action
+    randint(6), a person randint(21, 26), a scenario randint(1, 5) and a start randint(L -
+    num_frames + 1) in that whole video of L frames (`lengths`). The first n clips never depend
+    on how many are asked for.
+    """
+    rng = np.random.RandomState(seed)
+    out = []
+    for _ in range(int(num_clips)):
+        action = ACTIONS[rng.randint(len(ACTIONS))]
+        key = (action, int(rng.randint(21, 26)), int(rng.randint(1, 5)))
+        name = "person{1:02d}_{0}_d{2}".format(*key)
+        if key not in lengths:
+            raise DatasetNotFoundError(
+                f"KTH: data.test_clips='srvp' draws {name}, which the prepared test split lacks "
+                "(it needs every video of persons 21-25, whole: built without use_sequences); "
+                "prepare all of KTH or set data.test_clips='seeded'"
+            )
+        room = lengths[key] - int(num_frames) + 1
+        if room < 1:
+            raise ConfigError(
+                f"KTH: data.test_clips='srvp' draws {name}, {lengths[key]} frames, shorter than "
+                f"a clip of {num_frames} (context_frames + predict_frames)"
+            )
+        out.append((key, int(rng.randint(room))))
+    return out
 
 
 class KTHSource(EpisodeClipSource):
@@ -607,7 +644,8 @@ class KTHSource(EpisodeClipSource):
     as in tiny test data, "val" is "train"). Clips are T = context_frames +
     predict_frames consecutive frames; shorter episodes are skipped. Batches: "video" float32
     [B, T, R, R, 1] in [0, 1] and "label" int32 [B] (the action). `config.data.resolution` is 64
-    or 120, or a divisor of 64 (area-downsampled from kth/64, for test-sized configs).
+    or 120, or a divisor of 64 (area-downsampled from kth/64, for test-sized configs). The test
+    clips are SRVP's with `data.test_clips = "srvp"` (`srvp_test_draw`), else the seeded draw.
     """
 
     def __init__(self, config: ml_collections.ConfigDict):
@@ -639,8 +677,20 @@ class KTHSource(EpisodeClipSource):
         )
         meta = builder.info.metadata
 
-        def rows(expr: str) -> list[tuple[str, int, str, int]]:
-            """(TFDS split, record, filename, num_frames) of a "+"-joined split expression."""
+        test_clips = d.get("test_clips", "seeded")
+        if test_clips not in TEST_CLIPS:
+            raise ConfigError(
+                f"KTH: unknown data.test_clips {test_clips!r}; known: {', '.join(TEST_CLIPS)}"
+            )
+        if test_clips == "srvp" and person_split != "svg":
+            raise ConfigError(
+                "KTH: data.test_clips='srvp' draws from persons 21-25, the test split of "
+                f"person_split 'svg'; got person_split {person_split!r}"
+            )
+
+        def rows(expr: str) -> list[tuple[str, int, str, int, int]]:
+            """(TFDS split, record, filename, sequence, num_frames) of a "+"-joined split
+            expression (sequence 0: the whole video)."""
             out = []
             for split in expr.split("+"):
                 if split not in sources:
@@ -648,8 +698,9 @@ class KTHSource(EpisodeClipSource):
                         data_dir, stored, f"{path} has no {split} split (built incomplete)"
                     )
                 index = _episode_index(sources, meta, split)
+                sequence = index.get("sequence", [0] * len(sources[split]))
                 out += [
-                    (split, i, index["filename"][i], int(index["num_frames"][i]))
+                    (split, i, index["filename"][i], int(sequence[i]), int(index["num_frames"][i]))
                     for i in range(len(sources[split]))
                 ]
             return out
@@ -661,8 +712,8 @@ class KTHSource(EpisodeClipSource):
         val = [r for r in train if r[2] in val_files]
         train = [r for r in train if r[2] not in val_files]
 
-        def episodes(chosen: list[tuple[str, int, str, int]]) -> Episodes:
-            items = _Records(sources, [(s, i) for s, i, _, _ in chosen], factor)
+        def episodes(chosen: list[tuple[str, int, str, int, int]]) -> Episodes:
+            items = _Records(sources, [(s, i) for s, i, *_ in chosen], factor)
             return Episodes(items=items, lengths=np.array([n for *_, n in chosen], np.int64))
 
         if not val:  # every train action has a single video (tiny test data)
@@ -670,6 +721,11 @@ class KTHSource(EpisodeClipSource):
             val = train
         splits = {"train": episodes(train), "val": episodes(val), "test": episodes(test)}
         self.person_split = person_split
+        self.test_clips = test_clips
+        # Whole test videos by (action, person, scenario) -> (test episode, num_frames).
+        self._whole_test_videos = {
+            _parse_name(f): (k, n) for k, (_, _, f, seq, n) in enumerate(test) if seq == 0
+        }
         # The video file of each episode, per split (e.g. to check who is in which split).
         self.filenames = {
             "train": tuple(r[2] for r in train),
@@ -683,6 +739,19 @@ class KTHSource(EpisodeClipSource):
             num_frames=d.context_frames + d.predict_frames,
             num_workers=d.num_workers,
         )
+
+    def eval_clips(self, num_clips: int, split: str = "test") -> dict[str, np.ndarray]:
+        """The fixed evaluation clips of `split`: SRVP's test clips with data.test_clips='srvp'
+        (`srvp_test_draw`), else EpisodeClipSource's seeded draw."""
+        if split != "test" or self.test_clips != "srvp":
+            return super().eval_clips(num_clips, split)
+        if int(num_clips) < 1:
+            raise ValueError(f"KTH.eval_clips: num_clips must be >= 1, got {num_clips}")
+        videos = self._whole_test_videos
+        lengths = {key: n for key, (_, n) in videos.items()}
+        draw = srvp_test_draw(lengths, num_clips, self.num_frames)
+        episodes = np.array([videos[key][0] for key, _ in draw])
+        return self._batch(split, episodes, np.array([start for _, start in draw]))
 
     @staticmethod
     def _val_videos(filenames: Sequence[str], per_action: int) -> set[str]:
