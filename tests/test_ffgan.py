@@ -70,6 +70,49 @@ def test_flow_is_a_distribution_per_fixel(config, state):
     assert float(aux["mask"].min()) >= 0.0 and float(aux["mask"].max()) <= 1.0
 
 
+def _with_model(config, **model):
+    config = config.copy_and_resolve_references()
+    config.model.update(model)
+    return config
+
+
+@pytest.mark.parametrize("sees_frames", [False, True])
+def test_copy_first_frame_composites_three_sources(config, sees_frames):
+    """With x_0 as a second source the copy weights are [.., 2], sum to at most 1, and a mask
+    head forced to one source reproduces it exactly: x_0 everywhere, or the last frame."""
+    cfg = _with_model(config, copy_first_frame=True, mask_sees_frames=sees_frames)
+    batch = video_batch(cfg)
+    state = ffgan.init(cfg, jax.random.key(0), batch)
+    ctx = {"video": batch["video"][:, :2]}
+    aux = ffgan.intermediates(cfg, state, ctx, jax.random.key(0), 3)
+    assert aux["mask"].shape[-1] == 2
+    assert float(aux["mask"].sum(-1).max()) <= 1.0 + 1e-6
+
+    def forced(bias):
+        params = jax.tree.map(lambda x: x, state.params)
+        head = params["gen"]["cell"]["past_frame_mask"]
+        head["kernel"] = jnp.zeros_like(head["kernel"])
+        head["bias"] = jnp.array(bias, jnp.float32)
+        return ffgan.sample(cfg, state.replace(params=params), ctx, jax.random.key(1), 3)
+
+    first = forced([-100.0, 100.0])
+    np.testing.assert_allclose(first, jnp.repeat(ctx["video"][:, :1], 3, axis=1), atol=1e-6)
+    last = forced([100.0, -100.0])
+    np.testing.assert_allclose(last, jnp.repeat(ctx["video"][:, 1:2], 3, axis=1), atol=1e-6)
+
+
+def test_mask_sees_frames_keeps_one_source(config):
+    """mask_sees_frames alone changes the mask head's input, not the compositing: one weight."""
+    cfg = _with_model(config, mask_sees_frames=True)
+    batch = video_batch(cfg)
+    state = ffgan.init(cfg, jax.random.key(0), batch)
+    head = state.params["gen"]["cell"]["past_frame_mask"]["kernel"]
+    plain = ffgan.init(config, jax.random.key(0), batch).params["gen"]["cell"]["past_frame_mask"]
+    assert head.shape[2] == plain["kernel"].shape[2] + batch["video"].shape[-1]
+    aux = ffgan.intermediates(cfg, state, {"video": batch["video"][:, :2]}, jax.random.key(0), 2)
+    assert aux["mask"].shape[-1] == 1
+
+
 def test_teacher_forcing_reads_real_frames(config, state):
     """With every step teacher-forced, changing a real frame changes the next prediction."""
     gen, _ = ffgan._networks(config)

@@ -54,6 +54,8 @@ def _networks(config: Config) -> tuple[FFGenerator, FFDiscriminator]:
         num_down=int(math.log2(m.flow_downsample)),
         kappa=m.kappa,
         mask_bias=m.mask_bias,
+        mask_sees_frames=m.mask_sees_frames,
+        copy_first_frame=m.copy_first_frame,
     )
     disc_down = max(1, int(math.log2(config.data.resolution / 8)))
     disc = FFDiscriminator(channels=m.disc_channels, num_down=disc_down, variant=m.disc)
@@ -207,7 +209,8 @@ def eval_step(
 def intermediates(
     config: Config, state: TrainState, context: dict, rng, horizon: int
 ) -> dict[str, Any]:
-    """Past-frame masks [B, T-1, H, W, 1] and flow fields [B, T-1, h, w, κ²] of a free run."""
+    """Copy masks [B, T-1, H, W, S] (S = 1, or 2 with model.copy_first_frame) and flow fields
+    [B, T-1, h, w, κ²] of a free run."""
     return _free_run(config, state, context["video"], rng, horizon)[1]
 
 
@@ -227,6 +230,12 @@ def default_config() -> Config:
             # Initial logit of the past-frame mask: > 0 starts by copying x_{t-1}, so the
             # generator first learns where things change.
             mask_bias=2.0,
+            # The mask head also sees the frames it copies, at full resolution (else only D2's
+            # features, upsampled from the flow grid).
+            mask_sees_frames=False,
+            # A second copied source, the first context frame x_0 (Ebert et al. 2017's temporal
+            # skip): background that a moving object uncovers can be copied from it.
+            copy_first_frame=False,
         )
     )
     adam = lambda: config_lib.optimizer("adam", lr=2e-4, b1=0.5, b2=0.999)

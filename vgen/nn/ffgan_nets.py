@@ -7,6 +7,8 @@
     D1: z_t and E2 features -> upsample -> ConvLSTM -> κ² flow logits per fixel -> softmax
     F : the going-out feature flow operator (vgen.ops.feature_flow)
     D2: upsampling CNN to pixels, plus a past-frame mask that can copy pixels of x_{t-1}
+        (options: the mask head also sees the frames it copies at full resolution; a second
+        source, the first context frame x_0, as the temporal skip of Ebert et al. 2017)
   FFDiscriminator  causal in time: a logit per time step from the frames up to it
 Batch norm in the generator, weight norm in the discriminator (6.3.3).
 """
@@ -61,11 +63,14 @@ class FFGenCell(nn.Module):
     kappa: int
     train: bool
     mask_bias: float = 0.0
+    mask_sees_frames: bool = False
+    copy_first_frame: bool = False
 
     @nn.compact
     def __call__(self, carry, inputs):
-        """inputs: real x_{t-1} [B, H, W, C], use_real [] bool, z_t [B, z_dim]."""
-        e1_state, d1_state, generated_prev = carry
+        """carry: (E1 state, D1 state, x̃_{t-1}, x_0 [B, H, W, C]); inputs: real x_{t-1}
+        [B, H, W, C], use_real [] bool, z_t [B, z_dim]."""
+        e1_state, d1_state, generated_prev, first = carry
         real_prev, use_real, z = inputs
         x_prev = jnp.where(use_real, real_prev, generated_prev)
 
@@ -86,16 +91,26 @@ class FFGenCell(nn.Module):
         for i in reversed(range(self.num_down)):
             y = Up(self.channels * 2**i, self.train)(y)
         pixels = nn.Conv(x_prev.shape[-1], (3, 3), padding="SAME", name="to_pixels")(y)
-        mask_logit = nn.Conv(
-            1,
+        sources = [x_prev, first] if self.copy_first_frame else [x_prev]
+        mask_in = y
+        if self.mask_sees_frames:  # the copied frames' own edges, not only upsampled features
+            mask_in = jnp.concatenate([y] + [f * 2.0 - 1.0 for f in sources], axis=-1)
+        # One logit per copied source, against the generated pixels' fixed logit 0: with one
+        # source this is the sigmoid mask of 6.3. x_0's starts at -2, i.e. mostly unused.
+        biases = jnp.array([self.mask_bias, -2.0][: len(sources)])
+        logits = nn.Conv(
+            len(sources),
             (3, 3),
             padding="SAME",
-            bias_init=nn.initializers.constant(self.mask_bias),
+            bias_init=lambda *_: biases,
             name="past_frame_mask",
-        )(y)
-        mask = jax.nn.sigmoid(mask_logit)
-        x_pred = mask * x_prev + (1.0 - mask) * jax.nn.sigmoid(pixels)
-        return (e1_state, d1_state, x_pred), (x_pred, mask, flow)
+        )(mask_in)
+        weights = jax.nn.softmax(jnp.concatenate([logits, jnp.zeros_like(logits[..., :1])], -1))
+        x_pred = weights[..., -1:] * jax.nn.sigmoid(pixels)
+        for k, source in enumerate(sources):
+            x_pred = x_pred + weights[..., k : k + 1] * source
+        carry = (e1_state, d1_state, x_pred, first)
+        return carry, (x_pred, weights[..., : len(sources)], flow)
 
 
 class FFGenerator(nn.Module):
@@ -106,17 +121,21 @@ class FFGenerator(nn.Module):
     num_down: int
     kappa: int
     mask_bias: float = 0.0
+    mask_sees_frames: bool = False
+    copy_first_frame: bool = False
 
     @nn.compact
     def __call__(self, video: jax.Array, use_real: jax.Array, z: jax.Array, train: bool):
         """video [B, T, H, W, C] (frames where use_real is False are ignored), use_real [T-1] bool,
-        z [B, T-1, z_dim] -> predictions of frames 1..T-1 [B, T-1, H, W, C] and intermediates."""
+        z [B, T-1, z_dim] -> predictions of frames 1..T-1 [B, T-1, H, W, C] and intermediates:
+        "mask" [B, T-1, H, W, S], the weight of each copied source (x_{t-1}, then x_0)."""
         b, _, h, w, _ = video.shape
         grid = (b, h // 2**self.num_down, w // 2**self.num_down)
         carry = (
             ConvLSTMCell.zero_carry(grid, self.fixel_channels),
             ConvLSTMCell.zero_carry(grid, self.fixel_channels),
             jnp.zeros_like(video[:, 0]),
+            video[:, 0],
         )
         args = (
             self.channels,
@@ -125,6 +144,8 @@ class FFGenerator(nn.Module):
             self.kappa,
             train,
             self.mask_bias,
+            self.mask_sees_frames,
+            self.copy_first_frame,
         )
         time_major = (jnp.swapaxes(video[:, :-1], 0, 1), use_real, jnp.swapaxes(z, 0, 1))
         if self.is_initializing():
