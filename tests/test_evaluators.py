@@ -115,7 +115,7 @@ def test_evaluators_write_their_parts_once_validated_without_init(
     objects = ["object_psnr", "object_ssim", "position_error", "object_found", "object_region"]
     assert list(results) == [
         "step", "num_clips", "num_samples", "seconds", "psnr", "ssim", *objects,  # Dynamics
-        "reconstruction", "figures",
+        "reconstruction", "figures", "protocol",
     ]  # fmt: skip
     recon = results["reconstruction"]
     assert list(recon) == ["num_clips", "mse", "psnr", "ssim", "psnr_per_frame", "ssim_per_frame"]

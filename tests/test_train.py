@@ -95,6 +95,7 @@ def test_eval_writes_results_json(run_dir):
         *("step", "num_clips", "num_samples", "seconds", "psnr", "ssim"),
         *object_keys,
         "object_region",
+        "protocol",
     ]
     for metric in ("psnr", "ssim", "object_psnr", "object_ssim", "position_error"):
         assert list(results[metric]) == ["best", "mean", "copy_last", "background"]

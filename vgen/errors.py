@@ -1,5 +1,8 @@
 """Errors that mean "the user asked for something wrong": printed as one clear line by main."""
 
+import argparse
+import sys
+
 
 class VgenError(Exception):
     """Base class of the errors `vgen.main` reports without a traceback (exit status 2)."""
@@ -23,3 +26,11 @@ class NonFiniteLossError(VgenError):
 
 class WorkdirError(VgenError):
     """The workdir cannot be used: not a directory, not writable, full, or locked by a run."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, with usage errors as one `vgen: error:` line (exit status 2), as in main."""
+
+    def error(self, message: str):
+        print(f"vgen: error: {self.prog}: {message} (see --help)", file=sys.stderr)
+        sys.exit(2)

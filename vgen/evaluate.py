@@ -7,7 +7,7 @@ sharding each chunk of `eval.batch_size` clips over the mesh's "data" axis. eval
 must be divisible by the device count (like train.batch_size); a ragged last chunk (num_clips
 not a multiple of eval.batch_size) is replicated instead of sharded, so the numbers do not
 depend on the device count. The evaluators' parts of the results are merged into
-<workdir>/eval/results.json next to "step".
+<workdir>/eval/results.json between "step" and "protocol" (the data and scoring settings).
 """
 
 import json
@@ -70,8 +70,27 @@ def evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
             results.update(part)
     finally:
         writer.close()
+    results["protocol"] = protocol(config)
     write_results(workdir, results)
     return results
+
+
+def protocol(config: ml_collections.ConfigDict) -> dict[str, Any]:
+    """What a score depends on beyond the model, for results.json "protocol" (vgen.report
+    compares it with the published protocols)."""
+    d, e = config.data, config.eval
+    out = {
+        "dataset": d.name,
+        "resolution": int(d.resolution),
+        "context_frames": int(d.context_frames),
+        "predict_frames": int(d.predict_frames),
+        "split": e.split,
+        "psnr_per_channel": bool(e.get("psnr_per_channel", False)),
+    }
+    for key in ("test_clips", "stochastic", "num_digits"):  # the options that change the task
+        if key in d:
+            out[key] = d[key]
+    return out
 
 
 def eval_clips(config: ml_collections.ConfigDict, source: Any) -> tuple[dict, dict | None]:

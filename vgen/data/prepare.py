@@ -14,15 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from vgen.errors import ConfigError, VgenError
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, with usage errors as one `vgen: error:` line (exit status 2)."""
-
-    def error(self, message: str):
-        print(f"vgen: error: {self.prog}: {message} (see --help)", file=sys.stderr)
-        sys.exit(2)
+from vgen.errors import ArgumentParser, ConfigError, VgenError
 
 
 def _kth_args(parser: argparse.ArgumentParser) -> None:
@@ -102,7 +94,7 @@ PREPARERS: dict[str, Preparer] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parses `argv` (default sys.argv[1:]), builds the dataset, prints where it went."""
-    parser = _Parser(prog="python -m vgen.data.prepare", description=__doc__.split("\n")[0])
+    parser = ArgumentParser(prog="python -m vgen.data.prepare", description=__doc__.split("\n")[0])
     datasets = parser.add_subparsers(dest="dataset", required=True, metavar="DATASET")
     for name, preparer in PREPARERS.items():
         sub = datasets.add_parser(name, help=preparer.help)
