@@ -5,8 +5,9 @@ method and its config are covered with no new test code:
 - the module defines the required names, with the contract's signatures, and its optional
   hooks have theirs; `config_lib.validate(config, method)` accepts the tiny config;
 - init, then one jitted train step that changes the state (the step advances and every
-  network's parameters move) and returns finite scalar metrics; `sample` returns
-  [B, horizon, H, W, C] in [0, 1]; the train step sharded over 4 (fake CPU) devices equals the
+  network's parameters move) and returns finite scalar metrics; `sample` (every method but a
+  classifier) returns [B, horizon, H, W, C] in [0, 1], and `classify` returns [B, K] logits;
+  the train step sharded over 4 (fake CPU) devices equals the
   unsharded one. All of this runs in ONE subprocess with 4 host devices (this file run as a
   script), which reports per method;
 - the real command line trains the tiny config, then `--mode eval` writes <workdir>/eval/
@@ -33,6 +34,8 @@ DEVICES = 4
 # The contract's parameters of each optional hook (vgen/methods/__init__.py); a hook may add
 # parameters with defaults after them.
 OPTIONAL_PARAMS = {
+    "sample": ("config", "state", "context", "rng", "horizon"),
+    "classify": ("config", "state", "batch"),
     "validate_config": ("config",),
     "reconstruct": ("config", "state", "batch", "rng"),
     "write_figures": ("config", "state", "batch", "rng", "outdir"),
@@ -171,6 +174,16 @@ def check_steps(method_name: str, config_name: str) -> dict:
                 mismatch.append(f"{where}: {str(e).strip().splitlines()[-3:]}")
     out["sharded_mismatch"] = mismatch
 
+    out["predicts"] = hasattr(method, "sample")
+    if hasattr(method, "classify"):
+        logits = np.asarray(jax.jit(functools.partial(method.classify, config))(state, batch))
+        out["classify"] = {
+            "shape": list(logits.shape),
+            "expected": [batch_size, config.model.num_classes],
+            "finite": bool(np.isfinite(logits).all()),
+        }
+    if not out["predicts"]:
+        return out
     c, horizon = config.data.context_frames, config.data.predict_frames
     sample = jax.jit(functools.partial(method.sample, config), static_argnums=3)
     video = np.asarray(sample(state, context_of(batch, c), jax.random.key(3), horizon))
@@ -247,10 +260,17 @@ def test_train_step_changes_the_state(steps, method):
 
 @LONG
 @pytest.mark.parametrize("method", NAMES)
-def test_sample_shape_and_range(steps, method):
-    s = _steps_of(steps, method)["sample"]
-    assert s["shape"] == s["expected"]
-    assert s["finite"] and 0.0 <= s["min"] and s["max"] <= 1.0, s
+def test_sample_or_classify_shape_and_range(steps, method):
+    """Every method predicts frames (`sample`) or classes (`classify`); each output checked."""
+    out = _steps_of(steps, method)
+    assert out["predicts"] or "classify" in out, "a method needs sample or classify"
+    if out["predicts"]:
+        s = out["sample"]
+        assert s["shape"] == s["expected"]
+        assert s["finite"] and 0.0 <= s["min"] and s["max"] <= 1.0, s
+    if "classify" in out:
+        c = out["classify"]
+        assert c["shape"] == c["expected"] and c["finite"], c
 
 
 @LONG
@@ -288,8 +308,11 @@ def test_command_line_trains_then_evaluates(method, tmp_path):
         assert not missing, f"evaluator {evaluator!r} wrote no {missing} in {sorted(results)}"
     for name, path in results.get("figures", {}).items():
         assert (tmp_path / path).is_file(), f"figure {name}: no file {path}"
-    # Training wrote checkpoints, sample grids and (methods with figures) the method's figures.
-    assert os.listdir(tmp_path / "checkpoints") and os.listdir(tmp_path / "samples")
+    # Training wrote checkpoints, sample grids (methods that predict frames) and (methods with
+    # figures) the method's figures.
+    assert os.listdir(tmp_path / "checkpoints")
+    if hasattr(get_method(config.method), "sample"):
+        assert os.listdir(tmp_path / "samples")
     if hasattr(get_method(config.method), "write_figures"):
         last = sorted(os.listdir(tmp_path / "figures"))[-1]
         pngs = [f for f in os.listdir(tmp_path / "figures" / last) if f.endswith(".png")]

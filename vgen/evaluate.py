@@ -21,7 +21,9 @@ from clu import metric_writers
 
 from vgen import evaluators, sharding, train, viz
 from vgen.data.pipeline import context_of
+from vgen.errors import ConfigError
 from vgen.evaluators import prediction
+from vgen.methods import get_method
 
 EVAL_SEED, SAMPLE_SEED = 0x5EED, 0x5A4D  # folded into the config's seed
 SAMPLE_GRID_CLIPS = prediction.SAMPLE_GRID_CLIPS
@@ -118,6 +120,11 @@ def write_sample_grids(config: ml_collections.ConfigDict, workdir: str) -> str:
     """`--mode sample`: ground truth above eval.num_samples samples for a few evaluation clips,
     as <workdir>/samples/eval_step_<N>.{gif,png}, and the method's own figures (if any) in
     <workdir>/figures/eval_step_<N>/; returns the GIF's path."""
+    if not hasattr(get_method(config.method), "sample"):
+        raise ConfigError(
+            f"--mode sample draws predicted frames, and method {config.method!r} predicts none; "
+            "use --mode eval"
+        )
     config = eval_config(config)
     method, source, state = train.restore_for_inference(config, workdir)
     e, c = config.eval, config.data.context_frames

@@ -237,7 +237,9 @@ def _train(config, workdir: str, method, source, ckpt: Checkpointer) -> Any:
         donate_argnums=0,
     )
     eval_step = jax.jit(functools.partial(method.eval_step, config))
-    sample_fn = jax.jit(functools.partial(method.sample, config), static_argnums=3)
+    # Methods that predict frames (all but classifiers) also get periodic sample grids.
+    predicts = hasattr(method, "sample")
+    sample_fn = predicts and jax.jit(functools.partial(method.sample, config), static_argnums=3)
     val_clips = source.eval_clips(t.batch_size, split="val")
     sample_clips = jax.tree.map(lambda x: x[:NUM_SAMPLE_CLIPS], val_clips)
     local_batch = sharding.local_batch_size(t.batch_size)
@@ -265,8 +267,9 @@ def _train(config, workdir: str, method, source, ckpt: Checkpointer) -> Any:
         return {k: float(v) for k, v in val.items()}
 
     def samples(state, step: int) -> None:
-        grid, strip = sample_grids(config, sample_fn, state, sample_clips, sample_rng)
-        write_samples(workdir, step, grid, strip, writer)
+        if predicts:
+            grid, strip = sample_grids(config, sample_fn, state, sample_clips, sample_rng)
+            write_samples(workdir, step, grid, strip, writer)
         if hasattr(method, "write_figures"):  # a method's own figures (ALI's grids)
             figures = os.path.join(workdir, "figures", f"step_{step:07d}")
             method.write_figures(config, state, sample_clips, sample_rng, figures)

@@ -299,6 +299,16 @@ def write_pngs(outdir: PathLike, images: Mapping[str, np.ndarray]) -> dict[str, 
 # ----------------------------------------------------------------------------- plots
 
 
+def _save_figure(fig, canvas, path: PathLike) -> np.ndarray:
+    """Lays out and renders a matplotlib figure on its Agg canvas, writes it as PNG; returns
+    the pixels [H, W, 3] uint8."""
+    fig.tight_layout()
+    canvas.draw()
+    image = np.asarray(canvas.buffer_rgba())[..., :3].copy()
+    write_png(path, image)
+    return image
+
+
 def plot_curves(
     path: PathLike,
     curves: Mapping[str, Sequence[float]],
@@ -350,8 +360,35 @@ def plot_curves(
     ax.grid(True, alpha=0.3)
     if curves:
         ax.legend()
-    fig.tight_layout()
-    canvas.draw()
-    image = np.asarray(canvas.buffer_rgba())[..., :3].copy()
-    write_png(path, image)
-    return image
+    return _save_figure(fig, canvas, path)
+
+
+def plot_confusion(
+    path: PathLike, matrix: np.ndarray, labels: Sequence[str], title: str = ""
+) -> np.ndarray:
+    """A confusion matrix [K, K] (rows: true class, columns: predicted; counts) as a PNG, each
+    row shaded by its share of the row; returns the rendered [H, W, 3] uint8 image."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    matrix = np.asarray(matrix)
+    k = matrix.shape[0]
+    if matrix.shape != (k, k) or len(labels) != k:
+        raise ValueError(f"plot_confusion: matrix {matrix.shape} and {len(labels)} labels")
+    shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    fig = Figure(figsize=(1.0 + 0.6 * k, 1.0 + 0.55 * k), dpi=100)
+    canvas = FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.imshow(shares, cmap="Blues", vmin=0.0, vmax=1.0)
+    for i in range(k):
+        for j in range(k):
+            colour = "white" if shares[i, j] > 0.5 else "black"
+            count = str(int(matrix[i, j]))
+            ax.text(j, i, count, ha="center", va="center", color=colour, fontsize=7)
+    ax.set_xticks(range(k), labels, rotation=60, ha="right", fontsize=7)
+    ax.set_yticks(range(k), labels, fontsize=7)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    if title:
+        ax.set_title(title)
+    return _save_figure(fig, canvas, path)

@@ -397,6 +397,7 @@ class DynamicsSource(IndexedClipSource):
     """
 
     PROVIDES_GROUND_TRUTH = True
+    CLASS_NAMES = CLASS_NAMES  # the names of batch["label"] 0 .. NUM_CLASSES-1
 
     def __init__(
         self,

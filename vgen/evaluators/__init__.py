@@ -20,6 +20,7 @@ Built-ins:
   reconstruction  scores of the method's `reconstruct` hook (MSE, PSNR, SSIM), targets above
                   reconstructions
   figures         the method's own figures (`write_figures`), listed by path
+  classification  a classifier's error per split and its confusion matrix (`classify`)
 
 Adding a score (object-aware Dynamics scores, LPIPS / FVD, a classifier's accuracy) is one
 module here with REQUIRES and run(ctx), and one line in EVALUATORS. Chunk the clips with
@@ -46,6 +47,7 @@ EVALUATORS = {
     "prediction": "vgen.evaluators.prediction",
     "reconstruction": "vgen.evaluators.reconstruction",
     "figures": "vgen.evaluators.figures",
+    "classification": "vgen.evaluators.classification",
 }
 
 
@@ -106,11 +108,14 @@ def rng_for(ctx: EvalContext, name: str) -> jax.Array:
     return jax.random.fold_in(ctx.rng, zlib.crc32(name.encode()) & 0x7FFFFFFF)
 
 
-def chunks(ctx: EvalContext) -> Iterator[tuple[int, dict[str, jax.Array]]]:
-    """(start, chunk) over ctx.clips in chunks of `eval.batch_size` clips, each placed on the
-    mesh: sharded on "data" (a ragged last chunk that the device count does not divide is
-    replicated instead, so results do not depend on the device count)."""
-    n, size = ctx.clips["video"].shape[0], ctx.config.eval.batch_size
+def chunks(
+    ctx: EvalContext, clips: dict[str, Any] | None = None
+) -> Iterator[tuple[int, dict[str, jax.Array]]]:
+    """(start, chunk) over ctx.clips (or `clips`) in chunks of `eval.batch_size` clips, each
+    placed on the mesh: sharded on "data" (a ragged last chunk that the device count does not
+    divide is replicated instead, so results do not depend on the device count)."""
+    clips = ctx.clips if clips is None else clips
+    n, size = clips["video"].shape[0], ctx.config.eval.batch_size
     for start in range(0, n, size):
-        chunk = {k: v[start : start + size] for k, v in ctx.clips.items()}
+        chunk = {k: v[start : start + size] for k, v in clips.items()}
         yield start, sharding.place_clips(chunk, ctx.mesh)

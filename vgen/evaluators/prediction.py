@@ -43,7 +43,7 @@ from vgen.data.pipeline import context_of
 from vgen.evaluators import EvalContext, chunks, object_scores
 from vgen.sharding import place_clips, to_host
 
-REQUIRES: tuple[str, ...] = ()  # `sample` is part of every method
+REQUIRES = ("sample",)
 SAMPLE_GRID_CLIPS = 8
 
 

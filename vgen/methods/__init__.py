@@ -48,33 +48,29 @@ class Method(Protocol):
     ) -> dict[str, jax.Array]:
         """Scalar validation metrics on a batch of validation clips."""
 
-    def sample(
-        self,
-        config: ml_collections.ConfigDict,
-        state: TrainState,
-        context: Batch,
-        rng: jax.Array,
-        horizon: int,
-    ) -> jax.Array:
-        """The `horizon` frames after the context: [B, horizon, H, W, C] in [0, 1]."""
-
 
 REQUIRED = tuple(Method.__annotations__) + tuple(
     name for name, value in vars(Method).items() if callable(value) and not name.startswith("_")
 )
 
 # Optional hooks, used where a method defines them:
+#   sample(config, state, context, rng, horizon) -> the `horizon` frames after the context,
+#       [B, horizon, H, W, C] in [0, 1]: every generative model has it (the loop's sample
+#       grids, `--mode sample` and the "prediction" evaluator use it); classifiers do not
+#   classify(config, state, batch) -> class logits [B, K] of batch["video"] (the
+#       "classification" evaluator)
 #   validate_config(config)                  checks that cannot be declared as CONFIG_CHECKS
 #   reconstruct(config, state, batch, rng) -> (target, reconstruction), both [B, T', H, W, C]:
 #       what an encoder-decoder model reconstructs of the batch (the "reconstruction"
 #       evaluator scores it)
 #   write_figures(config, state, batch, rng, outdir) -> {name: path}: the method's own figures,
 #       written by the loop with each sample grid and by `--mode sample`
-OPTIONAL_HOOKS = ("validate_config", "reconstruct", "write_figures")
+OPTIONAL_HOOKS = ("sample", "classify", "validate_config", "reconstruct", "write_figures")
 
 # The one place where method names map to modules.
 METHODS = {
     "ali": "vgen.methods.ali",
+    "classifier": "vgen.methods.classifier",
     "ffgan": "vgen.methods.ffgan",
     "mvae": "vgen.methods.mvae",
     "rali": "vgen.methods.rali",

@@ -168,6 +168,19 @@ def feature_flow_reference(fixels: np.ndarray, flow: np.ndarray) -> np.ndarray:
     return out
 
 
+def neighbours(x: jax.Array, kappa: int) -> jax.Array:
+    """x [B, H, W, C] -> [B, H, W, κ², C]: out[b, i, j, (k+ξ)κ + (l+ξ)] = x[b, i+k, j+l], zero
+    off the grid (the κ² fixels a flow channel points to, in F's channel order)."""
+    _check_kappa(kappa)
+    _, h, w, _ = x.shape
+    xi = kappa // 2
+    padded = jnp.pad(x, ((0, 0), (xi, xi), (xi, xi), (0, 0)))
+    return jnp.stack(
+        [padded[:, xi + dk : xi + dk + h, xi + dl : xi + dl + w] for dk, dl in _offsets(kappa)],
+        axis=-2,
+    )
+
+
 def flow_correlation(prev: jax.Array, curr: jax.Array, kappa: int, patch: int = 1) -> jax.Array:
     """FlowNet-style correlation of two frames' features: the inverse of F (thesis 6.3.4).
 
@@ -199,18 +212,10 @@ def flow_correlation(prev: jax.Array, curr: jax.Array, kappa: int, patch: int = 
             f"{curr.shape}"
         )
     out_dtype, acc_dtype = _accumulation_dtype(prev.dtype, curr.dtype)
-    _, h, w, channels = prev.shape
-    xi = kappa // 2
-    prev_a = prev.astype(acc_dtype)
-    curr_p = jnp.pad(curr.astype(acc_dtype), ((0, 0), (xi, xi), (xi, xi), (0, 0)))
+    channels = prev.shape[-1]
     # Per-fixel products first; the patch average of the products is then a box filter.
-    scores = jnp.stack(
-        [
-            jnp.sum(prev_a * curr_p[:, xi + dk : xi + dk + h, xi + dl : xi + dl + w], axis=-1)
-            for dk, dl in _offsets(kappa)
-        ],
-        axis=-1,
-    )
+    near = neighbours(curr.astype(acc_dtype), kappa)
+    scores = jnp.sum(prev.astype(acc_dtype)[..., None, :] * near, axis=-1)
     if patch > 1:
         p = patch // 2
         scores = jax.lax.reduce_window(

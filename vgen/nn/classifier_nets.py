@@ -1,0 +1,96 @@
+"""Video classifiers of the thesis's Dynamics comparison (5.2.2, Table 5.2; 6.3.4).
+
+All follow 5.2.2's shared pattern: half-padded 3×3 convolutions of stride 2 halve the frame
+down to 1×1, and a fully connected layer classifies. Widths: `channels`, doubling per layer up
+to 8 × channels. Leaky ReLU (0.2) after every convolution; no normalisation (the thesis gives
+none).
+
+  conv3d           3-D convolutions whose time kernel is large early and shrinks with depth
+                   (TIME_KERNELS, unpadded in time, so time is compressed early); the fully
+                   connected layer reads the concatenation of all remaining time steps
+  convlstm         per-frame 2-D convolutions, and a ConvLSTM after each of the last two (far
+                   from pixel space); the last one's final step is classified
+  conv3d_convlstm  conv3d's layers, then convlstm's two ConvLSTM layers
+  relation         the inverse feature flow learned as a relation network (6.3.4, after Santoro
+                   et al. 2017): per-frame features E(x_t) on a grid 4× coarser than the frame,
+                   f_t[i, j, o] = rn(E(x_{t-1})[i, j], E(x_t)[(i, j) + offset o]) for the κ²
+                   offsets o, rn a small MLP; the flows of all steps, stacked on the channel
+                   axis as two-stream stacks optical flow, go through the strided convolutions
+"""
+
+import math
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from vgen.nn.convlstm import ConvLSTM
+from vgen.ops.feature_flow import neighbours
+
+ARCHS = ("conv3d", "convlstm", "conv3d_convlstm", "relation")
+TIME_KERNELS = (4, 3, 2)  # conv3d's time kernel per layer (then 1), capped by the steps left
+RELATION_DOWN = 2  # the relation network's feature grid: frame / 2**RELATION_DOWN
+
+
+def _width(channels: int, layer: int) -> int:
+    return channels * 2 ** min(layer, 3)
+
+
+def _down2d(x: jax.Array, features: int) -> jax.Array:
+    """Half-padded 3×3 stride-2 conv + leaky ReLU on [..., H, W, C] (leading axes folded)."""
+    lead = x.shape[:-3]
+    y = nn.Conv(features, (3, 3), strides=(2, 2), padding=((1, 1), (1, 1)))(
+        x.reshape(-1, *x.shape[-3:])
+    )
+    return nn.leaky_relu(y.reshape(*lead, *y.shape[1:]), 0.2)
+
+
+class VideoClassifier(nn.Module):
+    """video [B, T, H, W, C] in [0, 1] -> class logits [B, num_classes] (H = W, a power of 2)."""
+
+    arch: str
+    num_classes: int
+    channels: int = 16
+    kappa: int = 3
+
+    @nn.compact
+    def __call__(self, video: jax.Array) -> jax.Array:
+        x = video * 2.0 - 1.0
+        num_down = int(math.log2(x.shape[2]))
+        if self.arch == "relation":
+            return self._relation(x, num_down)
+        recurrent = 2 if self.arch in ("convlstm", "conv3d_convlstm") else 0
+        for layer in range(num_down):
+            features = _width(self.channels, layer)
+            if layer >= num_down - recurrent:
+                x = ConvLSTM(features)(_down2d(x, features))
+            elif self.arch in ("conv3d", "conv3d_convlstm"):
+                kt = TIME_KERNELS[layer] if layer < len(TIME_KERNELS) else 1
+                kt = min(kt, x.shape[1])
+                x = nn.Conv(features, (kt, 3, 3), strides=(1, 2, 2), padding="VALID")(
+                    jnp.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1), (0, 0)))
+                )
+                x = nn.leaky_relu(x, 0.2)
+            else:
+                x = _down2d(x, features)
+        # [B, T', 1, 1, F]: the recurrent models' last step, else every remaining step.
+        x = x[:, -1] if recurrent else x
+        return nn.Dense(self.num_classes)(x.reshape(x.shape[0], -1))
+
+    def _relation(self, x: jax.Array, num_down: int) -> jax.Array:
+        for layer in range(RELATION_DOWN):
+            x = _down2d(x, _width(self.channels, layer))
+        features = x.shape[-1]
+        prev, curr = x[:, :-1], x[:, 1:]
+        b, steps, h, w, _ = prev.shape
+        fold = lambda a: a.reshape(b * steps, h, w, features)
+        near = neighbours(fold(curr), self.kappa)  # [B·(T-1), h, w, κ², F]
+        pairs = jnp.concatenate(
+            [jnp.broadcast_to(fold(prev)[..., None, :], near.shape), near], axis=-1
+        )
+        r = nn.relu(nn.Dense(features, name="rn_hidden")(pairs))
+        flow = nn.Dense(1, name="rn_out")(r)[..., 0]  # [B·(T-1), h, w, κ²]
+        flow = flow.reshape(b, steps, h, w, -1).transpose(0, 2, 3, 1, 4).reshape(b, h, w, -1)
+        for layer in range(RELATION_DOWN, num_down):
+            flow = _down2d(flow, _width(self.channels, layer))
+        return nn.Dense(self.num_classes)(flow.reshape(b, -1))
