@@ -77,13 +77,24 @@ def test_config_errors():
         train.setup(config)
 
 
-def test_evaluator_error_equals_the_classifiers_own(tmp_path):
+CLASSIFIER = "--config=configs/classifier_dynamics.py:tiny"
+
+
+@pytest.fixture(scope="module")
+def classifier_run(tmp_path_factory):
+    """A tiny classifier trained for 6 steps (its workdir)."""
+    workdir = tmp_path_factory.mktemp("classifier")
+    proc = vgen_main(CLASSIFIER, f"--workdir={workdir}", "--config.train.num_steps=6")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return workdir
+
+
+def test_evaluator_error_equals_the_classifiers_own(classifier_run):
     """--mode eval's error on each split is the error of `classify` on the same clips, and
     --mode sample is a clear error for a model that predicts no frames."""
     config = load_config("classifier_dynamics", "tiny")
-    args = ("--config=configs/classifier_dynamics.py:tiny", f"--workdir={tmp_path}")
-    proc = vgen_main(*args, "--config.train.num_steps=6")
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    tmp_path = classifier_run
+    args = (CLASSIFIER, f"--workdir={tmp_path}")
     results = evaluate.evaluate(config, str(tmp_path))["classification"]
     assert (tmp_path / "eval" / "confusion.png").is_file()
     method, source, state = train.restore_for_inference(config, str(tmp_path))
@@ -96,3 +107,31 @@ def test_evaluator_error_equals_the_classifiers_own(tmp_path):
     assert matrix.sum() == results["num_clips"]["test"] and len(results["classes"]) == 10
     proc = vgen_main(*args, "--mode=sample")
     assert proc.returncode == 2 and "predicts none" in proc.stderr
+
+
+def test_motion_class_score_of_a_predictor(classifier_run, tmp_path):
+    """A predictor's --mode eval with eval.classifier_workdir reports how often the classifier
+    recovers the class: on the real clips exactly the classifier's own accuracy on them. A
+    classifier of clips of another length is a one-line error."""
+    args = ("--config=configs/quickstart.py:tiny", f"--workdir={tmp_path}")
+    proc = vgen_main(*args, "--config.train.num_steps=2")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    config = load_config("quickstart", "tiny")
+    config.eval.classifier_workdir = str(classifier_run)
+    results = evaluate.evaluate(config, str(tmp_path))["motion_class"]
+    assert set(results["accuracy"]) == {"real", "best", "random", "copy_last", "background"}
+    clf_config = train.load_config(str(classifier_run))
+    _, _, state = train.restore_for_inference(clf_config, str(classifier_run))
+    _, source = train.setup(config)
+    clips = source.eval_clips(config.eval.num_clips)
+    predicted = np.argmax(classifier.classify(clf_config, state, clips), -1)
+    assert results["accuracy"]["real"] == pytest.approx(np.mean(predicted == clips["label"]))
+    assert results["num_clips"] == config.eval.num_clips
+    proc = vgen_main(
+        *args,
+        "--mode=eval",
+        f"--config.eval.classifier_workdir={classifier_run}",
+        "--config.eval.predict_frames=4",
+    )
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "eval.classifier_workdir: the classifier reads" in proc.stderr

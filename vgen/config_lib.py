@@ -108,6 +108,9 @@ def common_config() -> ml_collections.ConfigDict:
     # (True, the SVG and SRVP evaluations); the same on grayscale.
     c.eval.psnr_per_channel = False
     c.eval.fvd = False
+    # A trained classifier's run (configs/classifier_dynamics.py): the prediction evaluator then
+    # also reports how often it recovers the true motion class from predicted clips.
+    c.eval.classifier_workdir = ""
     c.eval.fvd_window = 16  # frames per I3D input (vgen.fvd.windows); 0: whole clips (SRVP)
     return c
 

@@ -25,7 +25,9 @@ results.json: {"num_clips", "num_samples", "seconds", "psnr": {"best", "mean", "
 lowest) and "object_found" ({"mean", "copy_last", "background"}), and "object_region":
 {"dilation", "threshold"}. Files in <workdir>/eval: samples.{gif,png} (ground truth | best |
 random samples), one curve plot per score (psnr.png, ssim.png, object_psnr.png, ...), and the
-curves in TensorBoard indexed by predicted frame.
+curves in TensorBoard indexed by predicted frame. With `eval.classifier_workdir` (a trained
+classifier's run) also "motion_class": how often the classifier recovers the true class of
+the real clips and of each predicted set (`vgen.evaluators.motion_class`).
 """
 
 import functools
@@ -40,7 +42,8 @@ import numpy as np
 
 from vgen import fvd, lpips, metrics, viz
 from vgen.data.pipeline import context_of
-from vgen.evaluators import EvalContext, chunks, object_scores
+from vgen.errors import ConfigError
+from vgen.evaluators import EvalContext, chunks, motion_class, object_scores
 from vgen.sharding import place_clips, to_host
 
 REQUIRES = ("sample",)
@@ -147,9 +150,15 @@ def chunk_scores(ctx: EvalContext, chunk: dict, samples: jax.Array, start: int) 
             for score, value in fn(prediction, truth).items():
                 value = to_host(value)
                 out.setdefault(score, {})[name] = value if name == "samples" else value[:, 0]
-    if ctx.config.eval.fvd:
+    if ctx.config.eval.fvd or ctx.config.eval.classifier_workdir:
         out["clips"] = fvd_sets(to_host(video), to_host(samples), out["psnr"]["samples"])
         out["clips"].update({k: to_host(v)[0] for k, v in predictions.items() if k != "samples"})
+    if workdir := ctx.config.eval.classifier_workdir:
+        sets = {k: v for k, v in out["clips"].items() if k != "real"}
+        out["motion_class"] = motion_class.predicted_classes(
+            motion_class.load(workdir), out["clips"]["real"], sets
+        )
+        out["motion_class"]["label"] = to_host(chunk["label"])
     return out
 
 
@@ -181,6 +190,10 @@ def fvd_scores(clips: dict[str, np.ndarray], c: int, window: int) -> dict[str, f
 def run(ctx: EvalContext) -> dict[str, Any]:
     """Scores best / mean / baselines per predicted step; writes the grids, curves and table."""
     e, c = ctx.config.eval, ctx.config.data.context_frames
+    if e.classifier_workdir:
+        motion_class.check_compatible(motion_class.load(e.classifier_workdir), ctx.config)
+        if "label" not in ctx.clips:
+            raise ConfigError("eval.classifier_workdir: the evaluated clips have no class labels")
     draw = sample_fn(ctx.config, ctx.method)
     started = time.perf_counter()
     parts = []
@@ -198,7 +211,7 @@ def run(ctx: EvalContext) -> dict[str, Any]:
         "num_samples": int(e.num_samples),
         "seconds": round(time.perf_counter() - started, 1),
     }
-    for score in sorted(set(parts[0]) - {"clips"}, key=list(CURVES).index):
+    for score in sorted(set(parts[0]) - {"clips", "motion_class"}, key=list(CURVES).index):
         joined = {k: np.concatenate([p[score][k] for p in parts]) for k in parts[0][score]}
         per_sample = joined.pop("samples")
         results[score] = summarize(
@@ -213,6 +226,13 @@ def run(ctx: EvalContext) -> dict[str, Any]:
     if e.fvd:
         clips = {k: np.concatenate([p["clips"][k] for p in parts]) for k in parts[0]["clips"]}
         results["fvd"] = fvd_scores(clips, c, e.fvd_window)
+    if e.classifier_workdir:
+        classes = {
+            k: np.concatenate([p["motion_class"][k] for p in parts])
+            for k in parts[0]["motion_class"]
+        }
+        labels = classes.pop("label")
+        results["motion_class"] = motion_class.summarize(labels, classes, e.classifier_workdir)
     step = int(jax.device_get(ctx.state.step))
     write_curves(ctx, results, step)
     print(format_table(results, step))
@@ -289,5 +309,11 @@ def format_table(results: dict[str, Any], step: int) -> str:
     if "fvd" in results:
         lines.append(
             "FVD (whole clips): " + ", ".join(f"{k} {v:.1f}" for k, v in results["fvd"].items())
+        )
+    if "motion_class" in results:
+        accuracy = results["motion_class"]["accuracy"]
+        lines.append(
+            "motion class recovered (whole clips): "
+            + ", ".join(f"{k} {100 * v:.1f} %" for k, v in accuracy.items())
         )
     return "\n".join(lines)
