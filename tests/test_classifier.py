@@ -1,13 +1,14 @@
 """The Dynamics classifiers (thesis 5.2.2): shapes, learning, the classification evaluator."""
 
 import functools
+import json
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from helpers import load_config, vgen_main
+from helpers import load_config, run_python, vgen_main
 
 from vgen import evaluate, train
 from vgen.errors import ConfigError
@@ -135,3 +136,20 @@ def test_motion_class_score_of_a_predictor(classifier_run, tmp_path):
     )
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert "eval.classifier_workdir: the classifier reads" in proc.stderr
+
+
+def test_table_5_2_command(tmp_path):
+    """The Table 5.2 command trains the chosen architectures and prints them beside the thesis's
+    rows; a wrong architecture is a one-line error."""
+    module = ("-m", "vgen.experiments.table_5_2", f"--outdir={tmp_path}", "--tiny")
+    proc = run_python(*module, "--archs=conv3d")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = {line.split("  ")[0].strip(): line for line in proc.stdout.splitlines()}
+    assert "—" not in rows["Conv3D"] and rows["Conv3D"].split()[1:3] == ["0.3", "40.0"]
+    assert rows["ConvLSTM"].split()[-3:] == ["—", "—", "—"]
+    saved = json.loads((tmp_path / "table_5_2.json").read_text())
+    assert set(saved["ours_percent"]) == {"conv3d"}
+    assert set(saved["ours_percent"]["conv3d"]) == {"train", "val", "test"}
+    proc = run_python(*module, "--archs=two_stream")
+    assert proc.returncode == 2 and proc.stderr.strip().count("\n") == 0, proc.stderr
+    assert "unknown --archs ['two_stream']" in proc.stderr
