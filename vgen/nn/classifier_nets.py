@@ -6,7 +6,8 @@ to 8 × channels. Leaky ReLU (0.2) after every convolution; no normalisation (th
 none).
 
   conv3d           3-D convolutions whose time kernel is large early and shrinks with depth
-                   (TIME_KERNELS, unpadded in time, so time is compressed early); the fully
+                   (TIME_KERNELS, unpadded in time, so time is compressed early; computed as
+                   2-D convolutions of stacked time taps, `_time_taps`); the fully
                    connected layer reads the concatenation of all remaining time steps
   convlstm         per-frame 2-D convolutions, and a ConvLSTM after each of the last two (far
                    from pixel space); the last one's final step is classified
@@ -45,6 +46,15 @@ def _down2d(x: jax.Array, features: int) -> jax.Array:
     return nn.leaky_relu(y.reshape(*lead, *y.shape[1:]), 0.2)
 
 
+def _time_taps(x: jax.Array, kt: int) -> jax.Array:
+    """[B, T, H, W, C] -> [B, T - kt + 1, H, W, kt·C]: each step with the kt - 1 after it, on
+    the channel axis. A 2-D convolution of this is a 3-D convolution with time kernel kt
+    (unpadded in time), the same function and parameter count; XLA's CPU 3-D convolutions
+    are several times slower than 2-D ones."""
+    steps = x.shape[1] - kt + 1
+    return jnp.concatenate([x[:, tau : tau + steps] for tau in range(kt)], axis=-1)
+
+
 class VideoClassifier(nn.Module):
     """video [B, T, H, W, C] in [0, 1] -> class logits [B, num_classes] (H = W, a power of 2)."""
 
@@ -66,11 +76,7 @@ class VideoClassifier(nn.Module):
                 x = ConvLSTM(features)(_down2d(x, features))
             elif self.arch in ("conv3d", "conv3d_convlstm"):
                 kt = TIME_KERNELS[layer] if layer < len(TIME_KERNELS) else 1
-                kt = min(kt, x.shape[1])
-                x = nn.Conv(features, (kt, 3, 3), strides=(1, 2, 2), padding="VALID")(
-                    jnp.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1), (0, 0)))
-                )
-                x = nn.leaky_relu(x, 0.2)
+                x = _down2d(_time_taps(x, min(kt, x.shape[1])), features)
             else:
                 x = _down2d(x, features)
         # [B, T', 1, 1, F]: the recurrent models' last step, else every remaining step.
