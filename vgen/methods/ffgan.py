@@ -23,7 +23,7 @@ from vgen import config_lib, losses, optim, schedules
 from vgen.config_lib import require, require_at_least, require_choice, require_power_of_two
 from vgen.data.pipeline import context_of
 from vgen.metrics import psnr
-from vgen.nn.ffgan_nets import DISCRIMINATORS, FFDiscriminator, FFGenerator
+from vgen.nn.ffgan_nets import DISCRIMINATORS, INVERSE_FLOWS, FFDiscriminator, FFGenerator
 from vgen.train_state import TrainState
 
 Config = ml_collections.ConfigDict
@@ -41,6 +41,7 @@ CONFIG_CHECKS = (
         lambda c: c.model.kappa >= 3 and c.model.kappa % 2 == 1, "model.kappa must be odd and >= 3"
     ),
     require_choice("model.disc", DISCRIMINATORS),
+    require_choice("model.disc_inverse_flow", INVERSE_FLOWS),
     require_at_least(1, "model.channels", "model.fixel_channels", "model.disc_channels"),
     require_at_least(0, "train.closed_loop_frames"),
 )
@@ -58,7 +59,13 @@ def _networks(config: Config) -> tuple[FFGenerator, FFDiscriminator]:
         copy_first_frame=m.copy_first_frame,
     )
     disc_down = max(1, int(math.log2(config.data.resolution / 8)))
-    disc = FFDiscriminator(channels=m.disc_channels, num_down=disc_down, variant=m.disc)
+    disc = FFDiscriminator(
+        channels=m.disc_channels,
+        num_down=disc_down,
+        variant=m.disc,
+        inverse_flow=m.disc_inverse_flow,
+        kappa=m.kappa,
+    )
     return gen, disc
 
 
@@ -227,6 +234,9 @@ def default_config() -> Config:
             z_dim=16,
             disc="conv3d_convlstm",  # the thesis's best discriminator; or "convlstm"
             disc_channels=32,
+            # The discriminator also reads the inverse feature flow of successive frames
+            # (6.3.4): "" (off), "correlation" (Eq. 6.5) or "relation" (learned).
+            disc_inverse_flow="",
             # Initial logit of the past-frame mask: > 0 starts by copying x_{t-1}, so the
             # generator first learns where things change.
             mask_bias=2.0,

@@ -13,10 +13,9 @@ none).
                    from pixel space); the last one's final step is classified
   conv3d_convlstm  conv3d's layers, then convlstm's two ConvLSTM layers
   relation         the inverse feature flow learned as a relation network (6.3.4, after Santoro
-                   et al. 2017): per-frame features E(x_t) on a grid 4× coarser than the frame,
-                   f_t[i, j, o] = rn(E(x_{t-1})[i, j], E(x_t)[(i, j) + offset o]) for the κ²
-                   offsets o, rn a small MLP; the flows of all steps, stacked on the channel
-                   axis as two-stream stacks optical flow, go through the strided convolutions
+                   et al. 2017; `vgen.nn.relation_flow`) from per-frame features on a grid 4×
+                   coarser than the frame; the flows of all steps, stacked on the channel axis
+                   as two-stream stacks optical flow, go through the strided convolutions
 """
 
 import math
@@ -26,7 +25,7 @@ import jax
 import jax.numpy as jnp
 
 from vgen.nn.convlstm import ConvLSTM
-from vgen.ops.feature_flow import neighbours
+from vgen.nn.relation_flow import RelationFlow
 
 ARCHS = ("conv3d", "convlstm", "conv3d_convlstm", "relation")
 TIME_KERNELS = (4, 3, 2)  # conv3d's time kernel per layer (then 1), capped by the steps left
@@ -86,17 +85,9 @@ class VideoClassifier(nn.Module):
     def _relation(self, x: jax.Array, num_down: int) -> jax.Array:
         for layer in range(RELATION_DOWN):
             x = _down2d(x, _width(self.channels, layer))
-        features = x.shape[-1]
-        prev, curr = x[:, :-1], x[:, 1:]
-        b, steps, h, w, _ = prev.shape
-        fold = lambda a: a.reshape(b * steps, h, w, features)
-        near = neighbours(fold(curr), self.kappa)  # [B·(T-1), h, w, κ², F]
-        pairs = jnp.concatenate(
-            [jnp.broadcast_to(fold(prev)[..., None, :], near.shape), near], axis=-1
-        )
-        r = nn.relu(nn.Dense(features, name="rn_hidden")(pairs))
-        flow = nn.Dense(1, name="rn_out")(r)[..., 0]  # [B·(T-1), h, w, κ²]
-        flow = flow.reshape(b, steps, h, w, -1).transpose(0, 2, 3, 1, 4).reshape(b, h, w, -1)
+        b, _, h, w, _ = x.shape
+        flow = RelationFlow(self.kappa, name="relation")(x[:, :-1], x[:, 1:])
+        flow = flow.transpose(0, 2, 3, 1, 4).reshape(b, h, w, -1)  # steps stacked on channels
         for layer in range(RELATION_DOWN, num_down):
             flow = _down2d(flow, _width(self.channels, layer))
         return nn.Dense(self.num_classes)(flow.reshape(b, -1))

@@ -9,7 +9,8 @@
     D2: upsampling CNN to pixels, plus a past-frame mask that can copy pixels of x_{t-1}
         (options: the mask head also sees the frames it copies at full resolution; a second
         source, the first context frame x_0, as the temporal skip of Ebert et al. 2017)
-  FFDiscriminator  causal in time: a logit per time step from the frames up to it
+  FFDiscriminator  causal in time: a logit per time step from the frames up to it; option:
+                   the inverse feature flow of successive frames as extra features (6.3.4)
 Batch norm in the generator, weight norm in the discriminator (6.3.3).
 """
 
@@ -18,10 +19,14 @@ import jax
 import jax.numpy as jnp
 
 from vgen.nn.convlstm import ConvLSTM, ConvLSTMCell
+from vgen.nn.relation_flow import RelationFlow
 from vgen.nn.scan import over_time
-from vgen.ops.feature_flow import feature_flow
+from vgen.ops.feature_flow import feature_flow, flow_correlation
 
 DISCRIMINATORS = ("convlstm", "conv3d_convlstm")
+# What the discriminator adds to its per-frame features (6.3.4): "" nothing, or the inverse
+# feature flow between successive frames by "correlation" (Eq. 6.5) or a learned "relation".
+INVERSE_FLOWS = ("", "correlation", "relation")
 
 # ----------------------------------------------------------------------------- generator
 
@@ -188,6 +193,8 @@ class FFDiscriminator(nn.Module):
     channels: int
     num_down: int
     variant: str
+    inverse_flow: str = ""
+    kappa: int = 3
 
     @nn.compact
     def __call__(self, video: jax.Array) -> jax.Array:
@@ -204,6 +211,8 @@ class FFDiscriminator(nn.Module):
                 x = _wn_conv(ch, (4, 4), (2, 2), pad)(x)
                 x = x.reshape(b, t, *x.shape[1:])
             x = nn.leaky_relu(x, 0.2)
+        if self.inverse_flow:
+            x = jnp.concatenate([x, self._inverse_flow(x)], axis=-1)
         top = self.channels * 2 ** (self.num_down - 1)
         x = ConvLSTM(top, weight_norm=True)(x)
         x = x.reshape(b * t, *x.shape[2:])
@@ -211,3 +220,16 @@ class FFDiscriminator(nn.Module):
         x = ConvLSTM(2 * top, weight_norm=True)(x.reshape(b, t, *x.shape[1:]))
         x = jnp.mean(x, axis=(2, 3))
         return nn.WeightNorm(nn.Dense(1))(x)[..., 0]
+
+    def _inverse_flow(self, x: jax.Array) -> jax.Array:
+        """x [B, T, h, w, F] -> the inverse flow F⁻¹(E(x_{t-1}), E(x_t)) per step (Eq. 6.4)
+        [B, T, h, w, κ²], zero at t = 0: by correlation (Eq. 6.5, `flow_correlation`) or
+        learned (`RelationFlow`)."""
+        prev, curr = x[:, :-1], x[:, 1:]
+        if self.inverse_flow == "correlation":
+            fold = lambda a: a.reshape(-1, *a.shape[2:])
+            flow = flow_correlation(fold(prev), fold(curr), self.kappa)
+            flow = flow.reshape(*prev.shape[:2], *flow.shape[1:])
+        else:
+            flow = RelationFlow(self.kappa, name="relation_flow")(prev, curr)
+        return jnp.concatenate([jnp.zeros_like(flow[:, :1]), flow], axis=1)
