@@ -3,13 +3,12 @@ from the layer's own parameters (with SVG's forget-gate bias of +1 and, optional
 normalisation), the cell stepped by hand equals the scanned layer, and it carries memory."""
 
 import chex
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from vgen.nn.convlstm import ConvLSTM, ConvLSTMCell, PatchConv
+from vgen.nn.convlstm import ConvLSTM, ConvLSTMCell
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -93,16 +92,3 @@ def test_output_depends_on_the_past():
     changed = xs.at[:, 0].add(1.0)
     a, b = layer.apply(params, xs), layer.apply(params, changed)
     assert float(jnp.abs(a[:, 3] - b[:, 3]).max()) > 1e-4  # the last step remembers step 0
-
-
-@pytest.mark.parametrize("grid", [1, 2])
-def test_patch_conv_equals_nn_conv_on_small_grids(grid):
-    """The gates of a 2×2 or 1×1 ConvLSTM use PatchConv: the same parameters (names, shapes,
-    initial values) and the same function as nn.Conv with SAME padding."""
-    x = jax.random.normal(jax.random.key(0), (3, grid, grid, 5))
-    patch, conv = PatchConv(8), nn.Conv(8, (3, 3), padding="SAME")
-    params = patch.init(jax.random.key(1), x)
-    conv_params = conv.init(jax.random.key(1), x)
-    chex.assert_trees_all_equal_shapes(params, conv_params)
-    chex.assert_trees_all_close(params, conv_params)
-    np.testing.assert_allclose(patch.apply(params, x), conv.apply(params, x), atol=1e-5)

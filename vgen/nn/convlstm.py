@@ -4,6 +4,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from vgen.nn.conv import PatchConv
 from vgen.nn.scan import over_time
 
 Carry = tuple[jax.Array, jax.Array]  # (cell c, hidden h), each [B, H, W, features]
@@ -11,27 +12,6 @@ Carry = tuple[jax.Array, jax.Array]  # (cell c, hidden h), each [B, H, W, featur
 
 # Grids of at most this many cells (2×2 and smaller) use `PatchConv` for the gates.
 SMALL_GRID = 4
-
-
-class PatchConv(nn.Module):
-    """A SAME-padded, stride-1 convolution as one matmul over gathered patches (im2col), with
-    nn.Conv's parameters ("kernel" [kh, kw, C, F], "bias" [F]) and initialisers. The same
-    function as nn.Conv; on grids of 2×2 and less XLA's CPU convolution (its gradient) is
-    ~20× slower than this (measured at 256 channels)."""
-
-    features: int
-    kernel_size: tuple[int, int] = (3, 3)
-
-    @nn.compact
-    def __call__(self, x: jax.Array) -> jax.Array:
-        kh, kw = self.kernel_size
-        c = x.shape[-1]
-        kernel = self.param("kernel", nn.initializers.lecun_normal(), (kh, kw, c, self.features))
-        bias = self.param("bias", nn.initializers.zeros_init(), (self.features,))
-        _, h, w, _ = x.shape
-        padded = jnp.pad(x, ((0, 0), (kh // 2, kh // 2), (kw // 2, kw // 2), (0, 0)))
-        patches = [padded[:, i : i + h, j : j + w] for i in range(kh) for j in range(kw)]
-        return jnp.concatenate(patches, -1) @ kernel.reshape(kh * kw * c, -1) + bias
 
 
 class ConvLSTMCell(nn.Module):

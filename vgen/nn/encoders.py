@@ -19,6 +19,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from vgen.nn.conv import WholeMapConv
 from vgen.nn.lstm import SVG_INIT
 
 ARCHITECTURES = ("dcgan", "vgg")
@@ -93,8 +94,8 @@ class Encoder(nn.Module):
                 x = nn.max_pool(x, (2, 2), strides=(2, 2))
             else:
                 raise ValueError(f"unknown encoder {self.arch!r}; known: {ARCHITECTURES}")
-        # 4×4 -> 1×1 with a valid 4×4 conv, then batch norm and tanh (SVG's c5).
-        h = nn.Conv(self.dim, (4, 4), padding="VALID", kernel_init=SVG_INIT, name="out")(x)
+        # 4×4 -> 1×1 with a valid 4×4 conv, then batch norm and tanh (SVG's c5); one matmul.
+        h = WholeMapConv(self.dim, (4, 4), kernel_init=SVG_INIT, name="out")(x)
         h = jnp.tanh(_bn(train, name="out_bn")(h))
         return h.reshape(h.shape[0], self.dim), skips
 
