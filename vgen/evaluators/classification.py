@@ -7,6 +7,7 @@ evaluation clips (fewer where the split is smaller). Files in <workdir>/eval: co
 """
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -21,12 +22,18 @@ REQUIRES = ("classify",)
 SPLITS = ("train", "val", "test")
 
 
-def predictions(ctx: EvalContext, clips: dict[str, Any]) -> np.ndarray:
-    """The predicted class [N] of each clip of `clips` ({"video": [N, T, H, W, C], ...})."""
-    classify = jax.jit(
-        lambda state, batch: jnp.argmax(ctx.method.classify(ctx.config, state, batch), -1)
+def class_predictor(method: Any, config: Any) -> Callable[[Any, jax.Array], jax.Array]:
+    """The jitted (state, video [B, T, H, W, C]) -> predicted class [B] of a method with the
+    `classify` hook."""
+    return jax.jit(
+        lambda state, video: jnp.argmax(method.classify(config, state, {"video": video}), -1)
     )
-    return np.concatenate([to_host(classify(ctx.state, chunk)) for _, chunk in chunks(ctx, clips)])
+
+
+def predictions(ctx: EvalContext, predict: Callable, video: np.ndarray) -> np.ndarray:
+    """The predicted class [N] of each clip of video [N, T, H, W, C], chunked over the mesh."""
+    parts = chunks(ctx, {"video": video})
+    return np.concatenate([to_host(predict(ctx.state, chunk["video"])) for _, chunk in parts])
 
 
 def confusion(labels: np.ndarray, predicted: np.ndarray, num_classes: int) -> np.ndarray:
@@ -38,6 +45,7 @@ def confusion(labels: np.ndarray, predicted: np.ndarray, num_classes: int) -> np
 
 def run(ctx: EvalContext) -> dict[str, Any]:
     e, k = ctx.config.eval, ctx.config.model.num_classes
+    predict = class_predictor(ctx.method, ctx.config)
     errors, sizes, matrix = {}, {}, None
     for split in SPLITS:
         if split == e.split:
@@ -46,7 +54,7 @@ def run(ctx: EvalContext) -> dict[str, Any]:
             n = min(int(e.num_clips), ctx.source.split_size(split))
             clips = ctx.source.eval_clips(n, split=split)
         labels = np.asarray(clips["label"])
-        predicted = predictions(ctx, {"video": clips["video"]})
+        predicted = predictions(ctx, predict, clips["video"])
         errors[split] = float(np.mean(predicted != labels))
         sizes[split] = int(labels.shape[0])
         if split == e.split:

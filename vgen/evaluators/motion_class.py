@@ -15,11 +15,11 @@ import os
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
 from vgen.errors import ConfigError
+from vgen.evaluators import classification
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,9 +46,7 @@ def load(workdir: str) -> Classifier:
             f"eval.classifier_workdir: {workdir} holds a {config.method!r} run, not a classifier"
         )
     _, _, state = train.restore_for_inference(config, workdir)
-    predict = jax.jit(
-        lambda state, video: jnp.argmax(method.classify(config, state, {"video": video}), -1)
-    )
+    predict = classification.class_predictor(method, config)
     return Classifier(config, state, predict, int(jax.device_get(state.step)))
 
 

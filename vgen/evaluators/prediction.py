@@ -125,20 +125,19 @@ def summarize(
 
 def chunk_scores(ctx: EvalContext, chunk: dict, samples: jax.Array, start: int) -> dict:
     """Every score of one chunk: {score: {"samples": [B, S, T], baseline: [B, T]}} (host)."""
-    c = ctx.config.data.context_frames
+    c, e = ctx.config.data.context_frames, ctx.config.eval
     video = chunk["video"]
     truth = video[:, c:]
     predictions = {"samples": samples}
     predictions["copy_last"] = jnp.broadcast_to(video[None, :, c - 1 : c], truth[None].shape)
-    score_fns = [functools.partial(_scores, per_channel=ctx.config.eval.psnr_per_channel)]
-    if net := ctx.config.eval.lpips:
+    score_fns = [functools.partial(_scores, per_channel=e.psnr_per_channel)]
+    if net := e.lpips:
         score_fns.append(lambda p, t: _lpips_scores(p, t, lpips.weights(net), net=net))
     if ctx.ground_truth is not None:
         size = video.shape[0]
         future = {k: v[start : start + size, c:] for k, v in ctx.ground_truth.items()}
         future = place_clips(future, ctx.mesh)
         predictions["background"] = future["background"][None]
-        e = ctx.config.eval
         score_fns.append(
             lambda p, t: _object_scores(
                 p, t, future, dilation=e.object_dilation, threshold=e.object_threshold
@@ -150,15 +149,16 @@ def chunk_scores(ctx: EvalContext, chunk: dict, samples: jax.Array, start: int) 
             for score, value in fn(prediction, truth).items():
                 value = to_host(value)
                 out.setdefault(score, {})[name] = value if name == "samples" else value[:, 0]
-    if ctx.config.eval.fvd or ctx.config.eval.classifier_workdir:
-        out["clips"] = fvd_sets(to_host(video), to_host(samples), out["psnr"]["samples"])
-        out["clips"].update({k: to_host(v)[0] for k, v in predictions.items() if k != "samples"})
-    if workdir := ctx.config.eval.classifier_workdir:
-        sets = {k: v for k, v in out["clips"].items() if k != "real"}
-        out["motion_class"] = motion_class.predicted_classes(
-            motion_class.load(workdir), out["clips"]["real"], sets
-        )
-        out["motion_class"]["label"] = to_host(chunk["label"])
+    if e.fvd or e.classifier_workdir:
+        sets = clip_sets(to_host(video), to_host(samples), out["psnr"]["samples"])
+        sets.update({k: to_host(v)[0] for k, v in predictions.items() if k != "samples"})
+        if e.fvd:
+            out["clips"] = sets
+        if e.classifier_workdir:
+            real, predicted = sets["real"], {k: v for k, v in sets.items() if k != "real"}
+            classifier = motion_class.load(e.classifier_workdir)
+            out["motion_class"] = motion_class.predicted_classes(classifier, real, predicted)
+            out["motion_class"]["label"] = to_host(chunk["label"])
     return out
 
 
@@ -167,10 +167,10 @@ def best_by_psnr(psnr: np.ndarray) -> np.ndarray:
     return np.argmax(psnr.mean(axis=-1), axis=1)
 
 
-def fvd_sets(video: np.ndarray, samples: np.ndarray, psnr: np.ndarray) -> dict:
-    """The chunk's clips for FVD: "real" [B, T, ...], and the predicted frames [B, T - c, ...] of
-    "best" (the best-PSNR sample) and "random" (sample 0: the samples are independent draws).
-    samples [S, B, T - c, ...], psnr [B, S, T - c]."""
+def clip_sets(video: np.ndarray, samples: np.ndarray, psnr: np.ndarray) -> dict:
+    """The chunk's clips for FVD and the motion-class score: "real" [B, T, ...], and the
+    predicted frames [B, T - c, ...] of "best" (the best-PSNR sample) and "random" (sample 0:
+    the samples are independent draws). samples [S, B, T - c, ...], psnr [B, S, T - c]."""
     best = samples[best_by_psnr(psnr), np.arange(video.shape[0])]
     return {"real": video, "best": best, "random": samples[0]}
 
