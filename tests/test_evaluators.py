@@ -206,5 +206,6 @@ def test_sharded_evaluation_equals_one_device(trained, tmp_path):
         results[devices] = json.loads(line[len("RESULTS ") :])
     one, four = results[1], results[4]
     assert one["num_clips"] == 6 and one["reconstruction"]["num_clips"] == 6
+    assert one.pop("protocol") == four.pop("protocol")  # the settings: strings among them
     close = lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     jax.tree.map(close, one, four)
