@@ -28,7 +28,8 @@ class ConvLSTMCell(nn.Module):
     def __call__(self, carry: Carry, x: jax.Array) -> tuple[Carry, jax.Array]:
         """carry (c, h) [B, H, W, F], x [B, H, W, C] -> (new carry, h [B, H, W, F])."""
         c, h = carry
-        if x.shape[1] * x.shape[2] <= SMALL_GRID and not self.weight_norm:
+        kh, kw = self.kernel_size
+        if x.shape[1] * x.shape[2] <= SMALL_GRID and kh == kw and not self.weight_norm:
             conv = PatchConv(4 * self.features, self.kernel_size, name="gates")
         else:
             conv = nn.Conv(4 * self.features, self.kernel_size, padding="SAME", name="gates")
