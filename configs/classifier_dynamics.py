@@ -6,7 +6,8 @@ python -m vgen.main --config=configs/classifier_dynamics.py --workdir=runs/class
 python -m vgen.main --config=configs/classifier_dynamics.py --config.model.arch=conv3d ...
 python -m vgen.main --config=configs/classifier_dynamics.py:tiny ...   # the test-sized variant
 
-model.arch: conv3d_convlstm (Table 5.2's best, the default), conv3d, convlstm, relation. The
+model.arch: conv3d_convlstm (Table 5.2's best, the default), conv3d, convlstm, relation,
+two_stream (on cached optical flow; model.spatial_stream=True adds the spatial stream). The
 thesis's split sizes (5,000 / 500 / 500 clips per class). The step count is a first choice,
 not yet measured against the thesis's table.
 """

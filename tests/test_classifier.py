@@ -11,6 +11,7 @@ import pytest
 from helpers import load_config, run_python, vgen_main
 
 from vgen import evaluate, train
+from vgen.data.optical_flow import farneback
 from vgen.errors import ConfigError
 from vgen.evaluators.classification import confusion
 from vgen.methods import classifier
@@ -32,18 +33,22 @@ def _clips(n: int = 8, t: int = 5, r: int = 16, seed: int = 0):
     return jnp.asarray(video), jnp.asarray(labels)
 
 
-@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("arch", [*ARCHS, "two_stream+spatial"])
 def test_each_arch_gives_logits_and_learns_a_batch(arch):
     video, labels = _clips()
-    net = VideoClassifier(arch=arch, num_classes=4, channels=4)
-    params = net.init(jax.random.key(0), video)["params"]
-    assert net.apply({"params": params}, video).shape == (8, 4)
+    spatial = arch.endswith("+spatial")
+    net = VideoClassifier(
+        arch=arch.split("+")[0], num_classes=4, channels=4, spatial_stream=spatial
+    )
+    inputs = (video, jnp.asarray(farneback(np.asarray(video)))) if "two" in arch else (video,)
+    params = net.init(jax.random.key(0), *inputs)["params"]
+    assert net.apply({"params": params}, *inputs).shape == (8, 4)
     tx = optax.adam(3e-3)
 
     @jax.jit
     def step(params, opt_state):
         loss_fn = lambda p: optax.softmax_cross_entropy_with_integer_labels(
-            net.apply({"params": p}, video), labels
+            net.apply({"params": p}, *inputs), labels
         ).mean()
         loss, grads = jax.value_and_grad(loss_fn)(params)
         updates, opt_state = tx.update(grads, opt_state)
@@ -73,7 +78,7 @@ def test_confusion_counts():
 
 def test_config_errors():
     config = load_config("classifier_dynamics", "tiny")
-    config.model.arch = "two_stream"
+    config.model.arch = "mlp"
     with pytest.raises(ConfigError, match="model.arch"):
         train.setup(config)
 
@@ -150,6 +155,6 @@ def test_table_5_2_command(tmp_path):
     saved = json.loads((tmp_path / "table_5_2.json").read_text())
     assert set(saved["ours_percent"]) == {"conv3d"}
     assert set(saved["ours_percent"]["conv3d"]) == {"train", "val", "test"}
-    proc = run_python(*module, "--archs=two_stream")
+    proc = run_python(*module, "--archs=mlp")
     assert proc.returncode == 2 and proc.stderr.strip().count("\n") == 0, proc.stderr
-    assert "unknown --archs ['two_stream']" in proc.stderr
+    assert "unknown --archs ['mlp']" in proc.stderr

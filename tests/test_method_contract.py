@@ -39,6 +39,7 @@ OPTIONAL_PARAMS = {
     "validate_config": ("config",),
     "reconstruct": ("config", "state", "batch", "rng"),
     "write_figures": ("config", "state", "batch", "rng", "outdir"),
+    "wrap_source": ("config", "source"),
 }
 # Sharded == unsharded: reductions over a split batch round apart.
 RTOL, ATOL = 2e-4, 2e-5

@@ -1,6 +1,7 @@
 """Shared pieces of the experiment configs: common fields, variants, data and optimiser
 settings, `:tiny` shrinking, declarative checks, and command-line flag errors."""
 
+import copy
 import importlib.util
 import os
 import sys
@@ -113,6 +114,17 @@ def common_config() -> ml_collections.ConfigDict:
     c.eval.classifier_workdir = ""
     c.eval.fvd_window = 16  # frames per I3D input (vgen.fvd.windows); 0: whole clips (SRVP)
     return c
+
+
+def fill_missing(config: ml_collections.ConfigDict, defaults: ml_collections.ConfigDict) -> None:
+    """Adds to `config`, in place and recursively, the fields of `defaults` it lacks."""
+    for key, value in defaults.items():
+        if key not in config:
+            config[key] = copy.deepcopy(value)
+        elif isinstance(value, ml_collections.ConfigDict) and isinstance(
+            config[key], ml_collections.ConfigDict
+        ):
+            fill_missing(config[key], value)
 
 
 def set_data(config: ml_collections.ConfigDict, name: str, **fields: Any) -> None:

@@ -34,11 +34,15 @@ NUM_SAMPLE_CLIPS = 8  # clips shown in the periodic sample grids
 
 def setup(config: ml_collections.ConfigDict):
     """Validates the config (once: common, method and evaluator checks) and returns the method
-    module and the data source."""
+    module and the data source (wrapped by the method's optional `wrap_source` hook, e.g. to
+    add cached optical flow)."""
     method = get_method(config.get("method", ""))
     config_lib.validate(config, method)
     evaluators.check_hooks(config, method)
-    return method, make_source(config)
+    source = make_source(config)
+    if hasattr(method, "wrap_source"):
+        source = method.wrap_source(config, source)
+    return method, source
 
 
 def save_config(config: ml_collections.ConfigDict, workdir: str) -> None:
@@ -51,9 +55,15 @@ def save_config(config: ml_collections.ConfigDict, workdir: str) -> None:
 
 
 def load_config(workdir: str) -> ml_collections.ConfigDict:
-    """The config a run in `workdir` was trained with."""
+    """The config a run in `workdir` was trained with. Fields added to the method's (or its
+    dataset's) defaults after the run was written take their default values."""
     with open(os.path.join(workdir, "config.json")) as f:
-        return ml_collections.ConfigDict(json.load(f))
+        config = ml_collections.ConfigDict(json.load(f))
+    defaults = get_method(config.get("method", "")).default_config()
+    if config.get("data", {}).get("name"):
+        config_lib.set_data(defaults, config.data.name)
+    config_lib.fill_missing(config, defaults)
+    return config
 
 
 def init_key(seed: int) -> jax.Array:

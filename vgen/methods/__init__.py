@@ -65,7 +65,16 @@ REQUIRED = tuple(Method.__annotations__) + tuple(
 #       evaluator scores it)
 #   write_figures(config, state, batch, rng, outdir) -> {name: path}: the method's own figures,
 #       written by the loop with each sample grid and by `--mode sample`
-OPTIONAL_HOOKS = ("sample", "classify", "validate_config", "reconstruct", "write_figures")
+#   wrap_source(config, source) -> the data source the method trains and is scored on, e.g.
+#       with cached optical flow added to its batches (the two-stream classifier)
+OPTIONAL_HOOKS = (
+    "sample",
+    "classify",
+    "validate_config",
+    "reconstruct",
+    "write_figures",
+    "wrap_source",
+)
 
 # The one place where method names map to modules.
 METHODS = {

@@ -3,13 +3,18 @@
 Trained with softmax cross-entropy on batch["label"] of whole clips (context and predicted
 frames alike: all `data.context_frames + data.predict_frames` frames), one Adam. The networks,
 `model.arch` of `vgen.nn.classifier_nets.ARCHS`, follow the thesis's shared pattern (stride-2
-3×3 convolutions down to 1×1, then a fully connected layer). The thesis's two-stream model
-(optical flow) is not here yet.
+3×3 convolutions down to 1×1, then a fully connected layer); two_stream is VGG-like on optical
+flow (`vgen.data.optical_flow`: Farnebäck, cached per split in `model.flow_cache`, default
+`optical_flow.default_cache_dir()`). Clips without batch["flow"] (a generator's predictions)
+get theirs computed on the fly. The two streams (`model.spatial_stream`) are trained together
+through their averaged class probabilities; S&Z trained each alone (the thesis gives no detail).
 
 A classifier does not predict frames: it has no `sample`, and the loop writes no sample grids
 for it. Its evaluator is "classification" (error per split and a confusion matrix), reached
 through the `classify` hook.
 """
+
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -18,6 +23,8 @@ import optax
 
 from vgen import config_lib, optim
 from vgen.config_lib import require, require_at_least, require_choice
+from vgen.data import optical_flow
+from vgen.errors import ConfigError
 from vgen.nn.classifier_nets import ARCHS, VideoClassifier
 from vgen.train_state import TrainState
 
@@ -47,19 +54,44 @@ CONFIG_CHECKS = (
 def network(config: Config) -> VideoClassifier:
     m = config.model
     return VideoClassifier(
-        arch=m.arch, num_classes=m.num_classes, channels=m.channels, kappa=m.kappa
+        arch=m.arch,
+        num_classes=m.num_classes,
+        channels=m.channels,
+        kappa=m.kappa,
+        spatial_stream=m.spatial_stream,
     )
+
+
+def _inputs(config: Config, batch: dict) -> tuple[jax.Array, ...]:
+    """The network's inputs: the video, and for two_stream its flow (cached or computed)."""
+    video = jnp.asarray(batch["video"])
+    if config.model.arch != "two_stream":
+        return (video,)
+    flow = batch.get("flow")
+    return video, optical_flow.flow_of(video) if flow is None else jnp.asarray(flow)
+
+
+def wrap_source(config: Config, source: Any) -> Any:
+    """two_stream: the source with cached optical flows in its batches; others: `source`."""
+    if config.model.arch != "two_stream":
+        return source
+    d = config.data
+    identity = {k: d[k] for k in sorted(d.keys()) if k not in ("data_dir",)}
+    try:
+        return optical_flow.OpticalFlowSource(source, identity, config.model.flow_cache)
+    except ValueError as e:
+        raise ConfigError(f"model.arch 'two_stream': {e}") from e
 
 
 def init(config: Config, rng: jax.Array, batch: dict) -> TrainState:
     """The classifier's parameters for clips shaped like batch["video"] [B, T, H, W, C]."""
-    params = network(config).init(rng, jnp.asarray(batch["video"]))["params"]
+    params = network(config).init(rng, *_inputs(config, batch))["params"]
     return TrainState.create(params={"net": params}, tx=optim.make_optimizers(config, ("net",)))
 
 
 def classify(config: Config, state: TrainState, batch: dict) -> jax.Array:
-    """Class logits [B, num_classes] of batch["video"] [B, T, H, W, C]."""
-    return network(config).apply({"params": state.params["net"]}, batch["video"])
+    """Class logits [B, num_classes] of batch["video"] [B, T, H, W, C] (and "flow")."""
+    return network(config).apply({"params": state.params["net"]}, *_inputs(config, batch))
 
 
 def _loss_and_error(logits: jax.Array, labels: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -74,7 +106,7 @@ def train_step(
     del rng  # deterministic networks
 
     def loss_fn(params):
-        logits = network(config).apply({"params": params}, batch["video"])
+        logits = network(config).apply({"params": params}, *_inputs(config, batch))
         return _loss_and_error(logits, batch["label"])
 
     (loss, error), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params["net"])
@@ -95,10 +127,12 @@ def default_config() -> Config:
     config.method = "classifier"
     config.model = Config(
         dict(
-            arch="conv3d_convlstm",  # Table 5.2's best; or conv3d, convlstm, relation
+            arch="conv3d_convlstm",  # Table 5.2's best; or conv3d, convlstm, relation, two_stream
             num_classes=10,  # Dynamics' classes
             channels=16,  # first layer's width, doubled per layer up to 8×
             kappa=3,  # relation: the neighbourhood the learned inverse flow searches
+            spatial_stream=False,  # two_stream: add the spatial stream (Table 5.2: without)
+            flow_cache="",  # two_stream: the flows' cache dir ("": the user's cache)
         )
     )
     config.optim.net = config_lib.optimizer("adam", lr=1e-3)

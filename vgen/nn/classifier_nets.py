@@ -16,6 +16,12 @@ none).
                    et al. 2017; `vgen.nn.relation_flow`) from per-frame features on a grid 4×
                    coarser than the frame; the flows of all steps, stacked on the channel axis
                    as two-stream stacks optical flow, go through the strided convolutions
+  two_stream       Simonyan & Zisserman (2014) as 5.2.2 adapts it: the temporal stream, a
+                   VGG-like network (two half-padded 3×3 stride-1 convolutions, then 2×2 max
+                   pooling, down to 1×1, then a fully connected layer) on the clip's optical
+                   flows stacked on the channel axis; with `spatial_stream`, the same network
+                   on single frames too, and the streams' class probabilities averaged (the
+                   spatial one's over all frames, as S&Z average frames at test time)
 """
 
 import math
@@ -27,9 +33,10 @@ import jax.numpy as jnp
 from vgen.nn.convlstm import ConvLSTM
 from vgen.nn.relation_flow import RelationFlow
 
-ARCHS = ("conv3d", "convlstm", "conv3d_convlstm", "relation")
+ARCHS = ("conv3d", "convlstm", "conv3d_convlstm", "relation", "two_stream")
 TIME_KERNELS = (4, 3, 2)  # conv3d's time kernel per layer (then 1), capped by the steps left
 RELATION_DOWN = 2  # the relation network's feature grid: frame / 2**RELATION_DOWN
+FLOW_SCALE = 2.0  # two-stream: flows (pixels per frame) are divided by this
 
 
 def _width(channels: int, layer: int) -> int:
@@ -54,16 +61,30 @@ def _time_taps(x: jax.Array, kt: int) -> jax.Array:
     return jnp.concatenate([x[:, tau : tau + steps] for tau in range(kt)], axis=-1)
 
 
+def _vgg(x: jax.Array, channels: int, num_classes: int) -> jax.Array:
+    """[N, H, W, C] -> logits [N, num_classes]: per block two half-padded 3×3 stride-1 convs +
+    leaky ReLU, then 2×2 max pooling, down to 1×1; a fully connected layer at the end."""
+    for layer in range(int(math.log2(x.shape[1]))):
+        for _ in range(2):
+            x = nn.leaky_relu(nn.Conv(_width(channels, layer), (3, 3), padding="SAME")(x), 0.2)
+        x = nn.max_pool(x, (2, 2), strides=(2, 2))
+    return nn.Dense(num_classes)(x.reshape(x.shape[0], -1))
+
+
 class VideoClassifier(nn.Module):
-    """video [B, T, H, W, C] in [0, 1] -> class logits [B, num_classes] (H = W, a power of 2)."""
+    """video [B, T, H, W, C] in [0, 1] (and, for two_stream, its optical flow
+    [B, T - 1, H, W, 2] in pixels) -> class logits [B, num_classes] (H = W, a power of 2)."""
 
     arch: str
     num_classes: int
     channels: int = 16
     kappa: int = 3
+    spatial_stream: bool = False
 
     @nn.compact
-    def __call__(self, video: jax.Array) -> jax.Array:
+    def __call__(self, video: jax.Array, flow: jax.Array | None = None) -> jax.Array:
+        if self.arch == "two_stream":
+            return self._two_stream(video, flow)
         x = video * 2.0 - 1.0
         num_down = int(math.log2(x.shape[2]))
         if self.arch == "relation":
@@ -91,3 +112,17 @@ class VideoClassifier(nn.Module):
         for layer in range(RELATION_DOWN, num_down):
             flow = _down2d(flow, _width(self.channels, layer))
         return nn.Dense(self.num_classes)(flow.reshape(b, -1))
+
+    def _two_stream(self, video: jax.Array, flow: jax.Array | None) -> jax.Array:
+        if flow is None:
+            raise ValueError("the two_stream classifier needs the clip's optical flow")
+        b, steps, h, w, _ = flow.shape
+        stacked = (flow / FLOW_SCALE).transpose(0, 2, 3, 1, 4).reshape(b, h, w, steps * 2)
+        temporal = _vgg(stacked, self.channels, self.num_classes)
+        if not self.spatial_stream:
+            return temporal
+        t = video.shape[1]
+        frames = (video * 2.0 - 1.0).reshape(b * t, *video.shape[2:])
+        per_frame = jax.nn.softmax(_vgg(frames, self.channels, self.num_classes))  # own weights
+        probs = 0.5 * (jax.nn.softmax(temporal) + per_frame.reshape(b, t, -1).mean(1))
+        return jnp.log(probs)
