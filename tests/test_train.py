@@ -1,6 +1,5 @@
 """End to end on the tiny quickstart: train, resume, eval, sample; through the real command line."""
 
-import io
 import json
 import math
 import os
@@ -10,33 +9,12 @@ import numpy as np
 import pytest
 from helpers import load_config, vgen_main
 from PIL import Image
-from tensorboard.backend.event_processing import event_accumulator
-from tensorboard.util import tensor_util
 
 from vgen.data import make_source
 from vgen.metrics import psnr
+from vgen.tb_events import read_events
 
 CONFIG = "--config=configs/quickstart.py:tiny"
-
-
-def read_events(directory: str) -> dict[str, dict[str, dict[int, object]]]:
-    """The TensorBoard summaries of `directory`'s event files: {plugin ("scalars", "images"):
-    {tag: {step: value}}}; a scalar as a float, an image as a uint8 array [H, W, 3]."""
-    acc = event_accumulator.EventAccumulator(
-        directory, size_guidance={event_accumulator.TENSORS: 0}
-    )
-    acc.Reload()
-    out: dict[str, dict[str, dict[int, object]]] = {}
-    for tag in acc.Tags()["tensors"]:
-        plugin = acc.SummaryMetadata(tag).plugin_data.plugin_name
-        for event in acc.Tensors(tag):
-            value = tensor_util.make_ndarray(event.tensor_proto)
-            if plugin == "images":  # [width, height, PNG bytes]
-                value = np.asarray(Image.open(io.BytesIO(value[2])).convert("RGB"))
-            else:
-                value = float(value)
-            out.setdefault(plugin, {}).setdefault(tag, {})[event.step] = value
-    return out
 
 
 @pytest.fixture(scope="module")
