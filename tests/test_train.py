@@ -7,7 +7,7 @@ import os
 import jax
 import numpy as np
 import pytest
-from helpers import load_config, vgen_main
+from helpers import load_config, run_python, vgen_main
 from PIL import Image
 
 from vgen.data import make_source
@@ -166,3 +166,23 @@ def test_compilation_cache_is_written_and_can_be_turned_off(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stderr.count("Compilation cache off: cannot create") == 1
     assert "Error reading persistent compilation cache" not in proc.stderr
+
+
+def test_fig_6_10_reads_the_runs_curves_and_scores(run_dir, tmp_path):
+    """The discriminator-comparison figure reads each run's logged accuracies, speed and eval
+    scores; a wrong --runs is a one-line error."""
+    from vgen.experiments import fig_6_10
+
+    summary = fig_6_10.run_summary(run_dir)
+    scalars = read_events(run_dir)["scalars"]
+    last = max(scalars["d_acc_train_data"])
+    assert summary["final"]["d_acc_train_data"] == scalars["d_acc_train_data"][last]
+    assert summary["steps_per_sec"] > 0
+    results = json.load(open(os.path.join(run_dir, "eval", "results.json")))
+    table = fig_6_10.format_table({"a": summary, "b": summary}).splitlines()
+    assert len(table) == 3 and f"{results['psnr']['best'][-1]:.3f}" in table[1]
+    fig_6_10.plot({"a": summary, "b": summary}, str(tmp_path / "fig.png"))
+    assert (tmp_path / "fig.png").stat().st_size > 0
+    proc = run_python("-m", "vgen.experiments.fig_6_10", "--runs=a=/nonexistent", "--out=x.png")
+    assert proc.returncode == 2 and proc.stderr.strip().count("\n") == 0, proc.stderr
+    assert "not name=existing-workdir" in proc.stderr
