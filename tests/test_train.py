@@ -162,7 +162,10 @@ def test_compilation_cache_is_written_and_can_be_turned_off(tmp_path):
     # A cache directory that cannot be made: one warning, and the run goes on without it.
     blocked = tmp_path / "a_file"
     blocked.write_text("")
-    proc = vgen_main(*args, f"--workdir={tmp_path / 'c'}", f"--compilation_cache={blocked}/jax")
+    # (--mode=sample of the first run: the cheapest start that compiles something)
+    proc = vgen_main(
+        CONFIG, f"--workdir={tmp_path / 'a'}", "--mode=sample", f"--compilation_cache={blocked}/jax"
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stderr.count("Compilation cache off: cannot create") == 1
     assert "Error reading persistent compilation cache" not in proc.stderr
