@@ -2,6 +2,7 @@
 
 import functools
 import json
+import os
 
 import jax
 import jax.numpy as jnp
@@ -147,14 +148,22 @@ def test_table_5_2_command(tmp_path):
     """The Table 5.2 command trains the chosen architectures and prints them beside the thesis's
     rows; a wrong architecture is a one-line error."""
     module = ("-m", "vgen.experiments.table_5_2", f"--outdir={tmp_path}", "--tiny")
-    proc = run_python(*module, "--archs=conv3d")
+    flows = tmp_path / "flows"
+    proc = run_python(*module, "--archs=conv3d,two_stream", VGEN_FLOW_CACHE=str(flows))
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = {line.split("  ")[0].strip(): line for line in proc.stdout.splitlines()}
     assert "—" not in rows["Conv3D"] and rows["Conv3D"].split()[1:3] == ["0.3", "40.0"]
+    assert "—" not in rows["Two-Streams"] and rows["Two-Streams"].split()[1:3] == ["90.0", "88.0"]
     assert rows["ConvLSTM"].split()[-3:] == ["—", "—", "—"]
+    # two-stream's flows were cached for every split it read, in the directory given
+    assert sorted(f.rsplit("-", 1)[1] for f in os.listdir(flows)) == [
+        "test.npy",
+        "train.npy",
+        "val.npy",
+    ]
     saved = json.loads((tmp_path / "table_5_2.json").read_text())
-    assert set(saved["ours_percent"]) == {"conv3d"}
-    assert set(saved["ours_percent"]["conv3d"]) == {"train", "val", "test"}
+    assert set(saved["ours_percent"]) == {"conv3d", "two_stream"}
+    assert set(saved["ours_percent"]["two_stream"]) == {"train", "val", "test"}
     proc = run_python(*module, "--archs=mlp")
     assert proc.returncode == 2 and proc.stderr.strip().count("\n") == 0, proc.stderr
     assert "unknown --archs ['mlp']" in proc.stderr

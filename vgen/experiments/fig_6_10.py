@@ -17,7 +17,6 @@ import sys
 from collections.abc import Sequence
 
 import numpy as np
-from absl import app, flags
 
 CURVES = {  # tag: the thesis's legend
     "d_acc_train_data": "train data accuracy",
@@ -25,10 +24,6 @@ CURVES = {  # tag: the thesis's legend
     "d_acc_samples": "train sample accuracy",
     "d_acc_val_samples": "valid sample accuracy (free-running)",
 }
-
-FLAGS = flags.FLAGS
-flags.DEFINE_list("runs", None, "name=workdir pairs, the first being the baseline.")
-flags.DEFINE_string("out", None, "The figure's path (.png).")
 
 
 def run_summary(workdir: str) -> dict:
@@ -105,23 +100,27 @@ def plot(summaries: dict[str, dict], path: str) -> None:
     plt.close(fig)
 
 
-def main(argv: Sequence[str]) -> None:
-    del argv
-    pairs = [r.split("=", 1) for r in FLAGS.runs or []]
-    bad = [
-        r
-        for r, p in zip(FLAGS.runs or [], pairs, strict=True)
-        if len(p) != 2 or not os.path.isdir(p[1])
-    ]
-    if not pairs or not FLAGS.out or bad:
+def main(argv: Sequence[str] | None = None) -> None:
+    # argparse, not absl flags: importing this module defines no global flag (tests import it
+    # beside other experiments)
+    from vgen.errors import ArgumentParser
+
+    parser = ArgumentParser(prog="vgen.experiments.fig_6_10", description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", default="", help="name=workdir pairs, the baseline first")
+    parser.add_argument("--out", default="", help="the figure's path (.png)")
+    args = parser.parse_args(argv)
+    runs = [r for r in args.runs.split(",") if r]
+    pairs = [r.split("=", 1) for r in runs]
+    bad = [r for r, p in zip(runs, pairs, strict=True) if len(p) != 2 or not os.path.isdir(p[1])]
+    if not pairs or not args.out or bad:
         why = f"not name=existing-workdir: {bad}" if bad else "--runs and --out are required"
         print(f"vgen: error: {why}", file=sys.stderr)
         sys.exit(2)
     summaries = {name: run_summary(workdir) for name, workdir in pairs}
-    plot(summaries, FLAGS.out)
+    plot(summaries, args.out)
     print(format_table(summaries))
-    print(f"figure: {FLAGS.out}")
+    print(f"figure: {args.out}")
 
 
 if __name__ == "__main__":
-    app.run(main)
+    main()
