@@ -130,9 +130,8 @@ class OpticalFlowSource:
         os.replace(tmp, path)  # atomic: a crash never leaves a partial cache
 
     def _with_flow(self, batch: dict, split: str, indices: np.ndarray) -> dict:
-        flow = np.asarray(self.flows(split)[np.sort(indices)], np.float32)
-        order = np.argsort(np.argsort(indices))  # mmap fancy indexing reads faster sorted
-        return {**batch, "flow": jnp.asarray(flow[order])}
+        flow = np.asarray(self.flows(split)[np.asarray(indices)], np.float32)
+        return {**batch, "flow": jnp.asarray(flow)}
 
     def train_batch(self, rng: jax.Array, batch_size: int) -> dict:
         """The wrapped source's training batch, and its clips' flows."""

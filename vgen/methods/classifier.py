@@ -76,7 +76,7 @@ def wrap_source(config: Config, source: Any) -> Any:
     if config.model.arch != "two_stream":
         return source
     d = config.data
-    identity = {k: d[k] for k in sorted(d.keys()) if k not in ("data_dir",)}
+    identity = {k: d[k] for k in d.keys() if k != "data_dir"}  # the cache key sorts them
     try:
         return optical_flow.OpticalFlowSource(source, identity, config.model.flow_cache)
     except ValueError as e:
