@@ -8,6 +8,11 @@ from collections.abc import Callable
 
 import jax
 
+from vgen import xla_flags
+
+# Every benchmark measures with vgen.main's XLA:CPU options (VGEN_XLA_CPU_FLAGS=off: XLA's own).
+xla_flags.apply()
+
 
 def median_seconds(fn: Callable, *args, repeats: int) -> float:
     """Median wall time of `fn(*args)` in seconds over `repeats` runs, after one warm-up call

@@ -6,3 +6,8 @@ import sys
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from vgen import xla_flags  # noqa: E402
+
+# The XLA:CPU options that vgen.main sets, so that the golden losses are checked under them.
+xla_flags.apply()

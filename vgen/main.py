@@ -13,7 +13,7 @@ import jax
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from vgen import config_lib
+from vgen import config_lib, xla_flags
 from vgen.errors import VgenError
 from vgen.workdir import fs_message
 
@@ -99,6 +99,7 @@ def silence_orbax_aftermath() -> None:
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    added = xla_flags.apply()  # before JAX's first computation: XLA reads XLA_FLAGS once
     logging.get_absl_handler().addFilter(quiet_orbax)
     silence_orbax_aftermath()
     # TF only reads data and writes TensorBoard files here: its oneDNN kernels buy nothing,
@@ -129,6 +130,8 @@ def main(argv: list[str]) -> None:
         sharding.initialize_distributed()
         devices = (jax.devices(), jax.process_index(), jax.process_count())
         logging.info("JAX devices: %s (process %d of %d)", *devices)
+        if added:
+            logging.info("XLA:CPU options (vgen.xla_flags): %s", " ".join(added))
         modes[FLAGS.mode](FLAGS.config, FLAGS.workdir)
     except VgenError as e:
         config_lib.exit_with(str(e))
