@@ -21,6 +21,7 @@ import jax.numpy as jnp
 
 from vgen.nn.conv import WholeMapConv
 from vgen.nn.lstm import SVG_INIT
+from vgen.nn.resample import upsample2x
 
 ARCHITECTURES = ("dcgan", "vgg")
 _VGG_CONVS = (2, 2, 3, 3)  # 3×3 convs per VGG16 block before each pool
@@ -132,8 +133,7 @@ class Decoder(nn.Module):
                         name="out",
                     )(x)
             elif self.arch == "vgg":
-                b, r, _, c = x.shape
-                x = jax.image.resize(x, (b, 2 * r, 2 * r, c), "nearest")
+                x = upsample2x(x)
                 x = x if skips[i] is None else jnp.concatenate([x, skips[i]], axis=-1)
                 convs = _vgg_convs(i)
                 for j in range(convs):

@@ -20,6 +20,7 @@ import jax.numpy as jnp
 
 from vgen.nn.convlstm import ConvLSTM, ConvLSTMCell
 from vgen.nn.relation_flow import RelationFlow
+from vgen.nn.resample import upsample2x
 from vgen.nn.scan import over_time
 from vgen.ops.feature_flow import feature_flow, flow_correlation
 
@@ -52,8 +53,7 @@ class Up(nn.Module):
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        b, h, w, c = x.shape
-        x = jax.image.resize(x, (b, 2 * h, 2 * w, c), "nearest")
+        x = upsample2x(x)
         x = nn.Conv(self.features, (3, 3), padding="SAME")(x)
         x = nn.BatchNorm(use_running_average=not self.train, momentum=0.9)(x)
         return nn.relu(x)
