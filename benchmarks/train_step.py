@@ -40,6 +40,7 @@ except ImportError:  # run as a plain script from a checkout
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from vgen import config_lib, xla_flags
+from vgen.data import make_source
 from vgen.methods import get_method
 
 xla_flags.apply()  # vgen.main's XLA:CPU options (VGEN_XLA_CPU_FLAGS=off: XLA's defaults)
@@ -80,19 +81,15 @@ def peak_device_bytes() -> int | None:
     return stats.get("peak_bytes_in_use")
 
 
-def time_step(config, repeats: int, channels: int = 1) -> tuple[float, float, float | None]:
+def time_step(config, repeats: int, batch: dict | None = None) -> tuple[float, float, float | None]:
     """(compile seconds, median seconds per step, FLOPs per step) of the method's jitted train
-    step on random clips of `channels` channels."""
+    step on `batch`, by default random clips of one channel."""
     method = get_method(config.method)
-    d = config.data
-    shape = (config.train.batch_size, d.context_frames + d.predict_frames)
-    batch = {
-        "video": jax.numpy.asarray(
-            np.random.default_rng(0).random(
-                (*shape, d.resolution, d.resolution, channels), np.float32
-            )
-        )
-    }
+    if batch is None:
+        d = config.data
+        shape = (config.train.batch_size, d.context_frames + d.predict_frames)
+        frames = np.random.default_rng(0).random((*shape, d.resolution, d.resolution, 1))
+        batch = {"video": jax.numpy.asarray(frames, np.float32)}
     # As training initialises (vgen.train.create_train_state): jitted, from one clip. Run eagerly
     # on the whole batch, init's intermediates alone raised the peak RSS by 1.4 GB at batch 4.
     one_clip = jax.tree.map(lambda x: x[:1], batch)
@@ -154,6 +151,17 @@ def side_by_side(args) -> None:
     print(f"vgen / PyTorch: sequences/s {speed:.2f}x, peak RSS {memory:.2f}x")
 
 
+def own_config_step(spec: str, repeats: int) -> None:
+    """Prints the train step's time of a config (path[:variant]) at its own shape and batch."""
+    path, _, arg = spec.partition(":")
+    config = config_lib.load_config_file(path, arg or None)
+    batch = make_source(config).train_batch(jax.random.key(0), config.train.batch_size)
+    compile_s, step_s, _ = time_step(config, repeats, batch)
+    shape = "x".join(str(n) for n in batch["video"].shape)
+    print(f"device: {jax.devices()[0].device_kind}, {os.cpu_count()} threads")
+    print(f"{spec}: clips {shape}, compile {compile_s:.1f} s, {1000 * step_s:.0f} ms/step")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=20)
@@ -162,6 +170,11 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # side_by_side's
     parser.add_argument("--methods", default="svg_lp,ffgan", help="comma-separated subset")
     parser.add_argument(
+        "--config",
+        help="instead: the step of this config file[:variant] on a batch of its own data "
+        "(a dataset that needs no preparing, e.g. configs/svg_lp_dynamics.py)",
+    )
+    parser.add_argument(
         "--precisions",
         default="highest",
         help="comma-separated jax.default_matmul_precision: highest, bfloat16, tensorfloat32",
@@ -169,6 +182,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.reference:
         side_by_side(args)
+        return
+    if args.config:
+        own_config_step(args.config, args.repeats)
         return
     if args.json:  # one SVG-LP row for side_by_side, with this process's peak memory
         config = kth_config("svg_lp_kth.py", None, args.batch)
