@@ -21,7 +21,7 @@ from absl import logging
 from clu import metric_writers, metrics, periodic_actions
 from jax.experimental import multihost_utils
 
-from vgen import config_lib, evaluators, sharding, viz
+from vgen import config_lib, evaluators, heap, sharding, viz
 from vgen import workdir as workdir_lib
 from vgen.checkpoint import Checkpointer, all_finite
 from vgen.data import make_source
@@ -267,9 +267,18 @@ def _train(config, workdir: str, method, source, ckpt: Checkpointer) -> Any:
         batch = source.train_batch(jax.random.fold_in(process_data_rng, step), local_batch)
         return sharding.shard_batch(batch, mesh)
 
+    compiled_step = None
+
     def run_step(state, batch, step: int):
+        nonlocal compiled_step
+        rng = jax.random.fold_in(step_rng, step)
+        if compiled_step is None:
+            # Compiled ahead of the first call so that the memory the compiler freed goes back to
+            # the OS before the step's buffers are allocated (vgen/heap.py).
+            compiled_step = train_step.lower(state, batch, rng).compile()
+            heap.release_free_memory()
         with jax.profiler.StepTraceAnnotation("train", step_num=step):
-            out = train_step(state, batch, jax.random.fold_in(step_rng, step))
+            out = compiled_step(state, batch, rng)
         return jax.block_until_ready(out)
 
     def validate(state, step: int) -> dict[str, float]:
