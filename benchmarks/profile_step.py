@@ -33,10 +33,8 @@ except ImportError:  # run as a plain script from a checkout
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from train_step import kth_config  # noqa: E402  (applies vgen.xla_flags)
+from train_step import config_and_batch, kth_config  # noqa: E402  (applies vgen.xla_flags)
 
-from vgen import config_lib  # noqa: E402
-from vgen.data import make_source  # noqa: E402
 from vgen.methods import get_method  # noqa: E402
 
 INSTRUCTION = re.compile(r"^\s*(?:ROOT )?%([\w.\-]+) = ")
@@ -137,9 +135,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=15)
     args = parser.parse_args()
     if args.config:
-        path, _, arg = args.config.partition(":")
-        config = config_lib.load_config_file(path, arg or None)
-        batch = make_source(config).train_batch(jax.random.key(0), config.train.batch_size)
+        config, batch = config_and_batch(args.config)
     else:
         if args.method == "svg_lp":
             config = kth_config("svg_lp_kth.py", None, args.batch)

@@ -41,6 +41,7 @@ except ImportError:  # run as a plain script from a checkout
 
 from vgen import config_lib, heap, xla_flags
 from vgen.data import make_source
+from vgen.errors import VgenError
 from vgen.methods import get_method
 
 xla_flags.apply()  # vgen.main's XLA:CPU options (VGEN_XLA_CPU_FLAGS=off: XLA's defaults)
@@ -152,11 +153,21 @@ def side_by_side(args) -> None:
     print(f"vgen / PyTorch: sequences/s {speed:.2f}x, peak RSS {memory:.2f}x")
 
 
+def config_and_batch(spec: str) -> tuple:
+    """(config, a training batch of its own data) of `--config=path[:variant]`; a bad path or
+    variant ends the benchmark with one line."""
+    path, _, arg = spec.partition(":")
+    try:
+        config = config_lib.load_config_file(path, arg or None)
+        batch = make_source(config).train_batch(jax.random.key(0), config.train.batch_size)
+    except VgenError as e:
+        raise SystemExit(f"error: --config={spec}: {e}") from None
+    return config, batch
+
+
 def own_config_step(spec: str, repeats: int) -> None:
     """Prints the train step's time of a config (path[:variant]) at its own shape and batch."""
-    path, _, arg = spec.partition(":")
-    config = config_lib.load_config_file(path, arg or None)
-    batch = make_source(config).train_batch(jax.random.key(0), config.train.batch_size)
+    config, batch = config_and_batch(spec)
     compile_s, step_s, _ = time_step(config, repeats, batch)
     shape = "x".join(str(n) for n in batch["video"].shape)
     print(f"device: {jax.devices()[0].device_kind}, {os.cpu_count()} threads")
