@@ -25,7 +25,6 @@ import tempfile
 import time
 
 import jax
-import numpy as np
 
 try:
     import vgen  # noqa: F401
@@ -33,7 +32,12 @@ except ImportError:  # run as a plain script from a checkout
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from train_step import config_and_batch, kth_config  # noqa: E402  (applies vgen.xla_flags)
+from train_step import (  # noqa: E402  (applies vgen.xla_flags)
+    KTH_METHODS,
+    config_and_batch,
+    method_config,
+    random_clips,
+)
 
 from vgen.methods import get_method  # noqa: E402
 
@@ -129,7 +133,7 @@ def profile(config, batch: dict, top: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--method", default="svg_lp", choices=["svg_lp", "ffgan"])
+    parser.add_argument("--method", default="svg_lp", choices=sorted(KTH_METHODS))
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--config", help="a config file[:variant] at its own shape instead")
     parser.add_argument("--top", type=int, default=15)
@@ -137,14 +141,8 @@ def main() -> None:
     if args.config:
         config, batch = config_and_batch(args.config)
     else:
-        if args.method == "svg_lp":
-            config = kth_config("svg_lp_kth.py", None, args.batch)
-        else:
-            config = kth_config("ffgan_kth.py", "64", args.batch)
-            config.data.context_frames, config.data.predict_frames = 2, 18
-        d = config.data
-        shape = (args.batch, d.context_frames + d.predict_frames, d.resolution, d.resolution, 1)
-        batch = {"video": jax.numpy.asarray(np.random.default_rng(0).random(shape), np.float32)}
+        _, config = method_config(args.method, args.batch)
+        batch = random_clips(config)
     profile(config, batch, args.top)
 
 

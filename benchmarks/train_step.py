@@ -56,6 +56,32 @@ def kth_config(name: str, arg: str | None, batch: int):
     return config
 
 
+# What each --methods name times: (table label, config file, variant).
+KTH_METHODS = {
+    "svg_lp": ("svg_lp (svg_lp_kth.py)", "svg_lp_kth.py", None),
+    "ffgan": ("ffgan (ffgan_kth.py:64)", "ffgan_kth.py", "64"),
+}
+
+
+def method_config(name: str, batch: int):
+    """(label, config) of a --methods name at the KTH shape: 20 frames, 10 of them context for
+    SVG-LP and FF-GAN's own 2."""
+    what, file, arg = KTH_METHODS[name]
+    config = kth_config(file, arg, batch)
+    if name == "ffgan":
+        config.data.context_frames, config.data.predict_frames = 2, 18
+    return what, config
+
+
+def random_clips(config) -> dict:
+    """A batch of random one-channel clips of the config's shape: a step's cost does not depend
+    on the data."""
+    d = config.data
+    shape = (config.train.batch_size, d.context_frames + d.predict_frames)
+    frames = np.random.default_rng(0).random((*shape, d.resolution, d.resolution, 1))
+    return {"video": jax.numpy.asarray(frames, np.float32)}
+
+
 # Dense peak FLOP/s by input precision, from the vendor datasheets (SXM parts), to express the
 # achieved rate as a fraction. Devices not listed print no fraction.
 PEAK_FLOPS = {
@@ -87,10 +113,7 @@ def time_step(config, repeats: int, batch: dict | None = None) -> tuple[float, f
     step on `batch`, by default random clips of one channel."""
     method = get_method(config.method)
     if batch is None:
-        d = config.data
-        shape = (config.train.batch_size, d.context_frames + d.predict_frames)
-        frames = np.random.default_rng(0).random((*shape, d.resolution, d.resolution, 1))
-        batch = {"video": jax.numpy.asarray(frames, np.float32)}
+        batch = random_clips(config)
     # As training initialises (vgen.train.create_train_state): jitted, from one clip. Run eagerly
     # on the whole batch, init's intermediates alone raised the peak RSS by 1.4 GB at batch 4.
     one_clip = jax.tree.map(lambda x: x[:1], batch)
@@ -205,7 +228,7 @@ def main() -> None:
         print(json.dumps(row))
         return
     methods = args.methods.split(",")
-    unknown = set(methods) - {"svg_lp", "ffgan"}
+    unknown = set(methods) - set(KTH_METHODS)
     if unknown:
         parser.error(f"unknown --methods {sorted(unknown)}; choose from svg_lp, ffgan")
 
@@ -229,11 +252,7 @@ def main() -> None:
     )
     rates = {}
     for name in methods:
-        if name == "svg_lp":
-            what, config = "svg_lp (svg_lp_kth.py)", kth_config("svg_lp_kth.py", None, args.batch)
-        else:
-            what, config = "ffgan (ffgan_kth.py:64)", kth_config("ffgan_kth.py", "64", args.batch)
-            config.data.context_frames, config.data.predict_frames = 2, 18  # its own context
+        what, config = method_config(name, args.batch)
         for precision in precisions:
             with jax.default_matmul_precision(precision):
                 compile_s, step_s, flops = time_step(config, args.repeats)
