@@ -4,10 +4,11 @@ the nn.Conv they stand for."""
 import chex
 import flax.linen as nn
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from vgen.nn.conv import PatchConv, WholeMapConv
+from vgen.nn.conv import PatchConv, SkipConv, WholeMapConv
 
 
 def _same_as(module, conv, x):
@@ -33,3 +34,29 @@ def test_whole_map_conv_equals_valid_conv():
     _same_as(WholeMapConv(7, (4, 4), init), conv, x)
     with pytest.raises(ValueError, match="a 4×4 kernel on a"):
         WholeMapConv(7, (4, 4)).init(jax.random.key(0), x[:, :2, :2])
+
+
+def test_skip_conv_is_nn_conv_of_the_concatenation_values_and_gradients():
+    """SkipConv(x, skip, index) = nn.Conv(concat[x, skip[index]]): same parameters, initial
+    values, outputs and gradients, with the skip's convolution on its distinct maps only."""
+    x = jax.random.normal(jax.random.key(0), (5, 6, 6, 3))
+    skip = jax.random.normal(jax.random.key(1), (2, 6, 6, 4))
+    index = jnp.array([0, 1, 1, 0, 1])
+    conv = nn.Conv(8, (3, 3), padding="SAME")
+    params = SkipConv(8).init(jax.random.key(2), x, skip, index)
+    conv_params = conv.init(jax.random.key(2), jnp.concatenate([x, skip[index]], -1))
+    chex.assert_trees_all_equal(params, conv_params)
+
+    def loss(f):
+        return lambda params, x, skip: jnp.sum(jnp.sin(f(params, x, skip)))
+
+    ours = loss(lambda p, x, s: SkipConv(8).apply(p, x, s, index))
+    theirs = loss(lambda p, x, s: conv.apply(p, jnp.concatenate([x, s[index]], -1)))
+    np.testing.assert_allclose(ours(params, x, skip), theirs(params, x, skip), rtol=1e-5)
+    grads = [jax.grad(f, argnums=(0, 1, 2))(params, x, skip) for f in (ours, theirs)]
+    chex.assert_trees_all_close(*grads, atol=1e-4)
+    # Without an index, row n reads skip n.
+    same = jnp.concatenate([x[:2], skip], -1)
+    np.testing.assert_allclose(
+        SkipConv(8).apply(params, x[:2], skip, None), conv.apply(params, same), atol=1e-5
+    )

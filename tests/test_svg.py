@@ -64,6 +64,32 @@ def test_encoder_decoder_shapes(arch, resolution):
     assert "batch_stats" in ev and "batch_stats" in dv  # batch norm as in SVG
 
 
+@pytest.mark.parametrize("arch", encoders.ARCHITECTURES)
+def test_decoder_reading_skips_at_an_index_equals_the_gathered_skips(arch):
+    """skip_index lets the decoder take each distinct skip map once (SVG-LP's 19 predicted
+    frames read the skips of 10 context frames): the frames equal those decoded from the
+    skips gathered row by row, and so do the gradients."""
+    x = jax.random.uniform(jax.random.key(0), (3, 16, 16, 1))
+    enc, dec = encoders.Encoder(arch, dim=8, channels=4), encoders.Decoder(arch, 1, channels=4)
+    (_, skips), _ = enc.init_with_output(jax.random.key(1), x, train=False)
+    index = jnp.array([0, 2, 2, 1, 2])
+    g = jax.random.normal(jax.random.key(2), (5, 8))
+    params = dec.init(jax.random.key(3), g, skips, False, index)
+
+    def loss(params, skips, index):
+        if index is None:  # the gathered skips, one per decoded frame
+            skips, index = [s[jnp.array([0, 2, 2, 1, 2])] for s in skips], None
+        y = dec.apply(params, g, skips, False, index)
+        return jnp.sum(y * jnp.linspace(0, 1, y.size).reshape(y.shape))
+
+    np.testing.assert_allclose(loss(params, skips, index), loss(params, skips, None), rtol=1e-5)
+    chex.assert_trees_all_close(
+        jax.grad(loss, argnums=(0, 1))(params, skips, index),
+        jax.grad(loss, argnums=(0, 1))(params, skips, None),
+        atol=1e-5,
+    )
+
+
 def test_vgg64_widths_are_svg():
     """At 64×64 and channels 64, the VGG encoder's blocks are VGG16's up to the 4th pool."""
     x = jnp.zeros((1, 64, 64, 1))

@@ -19,7 +19,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from vgen.nn.conv import WholeMapConv
+from vgen.nn.conv import SkipConv, WholeMapConv
 from vgen.nn.lstm import SVG_INIT
 from vgen.nn.resample import upsample2x
 
@@ -60,15 +60,23 @@ class ConvBlock(nn.Module):
     transpose: bool = False
 
     @nn.compact
-    def __call__(self, x: jax.Array) -> jax.Array:
-        conv = nn.ConvTranspose if self.transpose else nn.Conv
-        x = conv(
-            self.features,
-            (self.kernel, self.kernel),
-            strides=(self.stride, self.stride),
-            padding="SAME",
-            kernel_init=SVG_INIT,
-        )(x)
+    def __call__(
+        self, x: jax.Array, skip: jax.Array | None = None, skip_index: jax.Array | None = None
+    ) -> jax.Array:
+        """x [N, H, W, C] -> [N, H', W', features]; with a skip (3×3 stride-1 only), of the
+        channel concatenation [x, skip[skip_index]] (`SkipConv`)."""
+        if skip is not None:
+            conv = SkipConv(self.features, self.kernel, SVG_INIT, name="Conv_0")
+            x = conv(x, skip, skip_index)
+        else:
+            conv = nn.ConvTranspose if self.transpose else nn.Conv
+            x = conv(
+                self.features,
+                (self.kernel, self.kernel),
+                strides=(self.stride, self.stride),
+                padding="SAME",
+                kernel_init=SVG_INIT,
+            )(x)
         return nn.leaky_relu(_bn(self.train)(x), 0.2)
 
 
@@ -111,7 +119,15 @@ class Decoder(nn.Module):
     channels: int = 64
 
     @nn.compact
-    def __call__(self, h: jax.Array, skips: list[jax.Array], train: bool) -> jax.Array:
+    def __call__(
+        self,
+        h: jax.Array,
+        skips: list[jax.Array],
+        train: bool,
+        skip_index: jax.Array | None = None,
+    ) -> jax.Array:
+        """skip_index [N] int: row n decodes with skip row skip_index[n] (skips then [M, ...]:
+        each distinct map once); None: with row n."""
         n = len(skips)
         top = block_width(self.channels, n - 1)
         # 1×1 -> 4×4: a 4×4 transposed conv on a 1×1 map is a linear map to 4×4×top (SVG's upc1).
@@ -119,7 +135,9 @@ class Decoder(nn.Module):
         x = nn.leaky_relu(_bn(train, name="in_bn")(x), 0.2)
         for i in reversed(range(n)):
             if self.arch == "dcgan":
-                x = x if skips[i] is None else jnp.concatenate([x, skips[i]], axis=-1)
+                if skips[i] is not None:
+                    skip = skips[i] if skip_index is None else skips[i][skip_index]
+                    x = jnp.concatenate([x, skip], axis=-1)
                 if i > 0:
                     width = block_width(self.channels, i - 1)
                     x = ConvBlock(width, train, 4, 2, transpose=True, name=f"block_{i}")(x)
@@ -134,7 +152,6 @@ class Decoder(nn.Module):
                     )(x)
             elif self.arch == "vgg":
                 x = upsample2x(x)
-                x = x if skips[i] is None else jnp.concatenate([x, skips[i]], axis=-1)
                 convs = _vgg_convs(i)
                 for j in range(convs):
                     if j < convs - 1:
@@ -143,7 +160,8 @@ class Decoder(nn.Module):
                         width = block_width(self.channels, i - 1)
                     else:
                         break  # the last conv of block 0 is the output conv below
-                    x = ConvBlock(width, train, name=f"block_{i}_{j}")(x)
+                    skip = skips[i] if j == 0 else None
+                    x = ConvBlock(width, train, name=f"block_{i}_{j}")(x, skip, skip_index)
                 if i == 0:
                     x = nn.Conv(
                         self.out_channels, (3, 3), padding="SAME", kernel_init=SVG_INIT, name="out"

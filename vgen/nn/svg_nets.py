@@ -11,6 +11,7 @@ model's own prediction when it is fed back).
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from vgen.nn import lstm
 from vgen.nn.encoders import Decoder, Encoder
@@ -51,9 +52,16 @@ class SVGParts(nn.Module):
         """Frames [N, H, W, C] -> h [N, g_dim] and skips."""
         return self.encoder(x, train)
 
-    def decode(self, g: jax.Array, skips: list[jax.Array], train: bool) -> jax.Array:
-        """g [N, g_dim] and skips -> frames [N, H, W, C]."""
-        return self.decoder(g, skips, train)
+    def decode(
+        self,
+        g: jax.Array,
+        skips: list[jax.Array],
+        train: bool,
+        skip_index: jax.Array | None = None,
+    ) -> jax.Array:
+        """g [N, g_dim] and skips [N, ...] (or [M, ...] read at skip_index [N]) -> frames
+        [N, H, W, C]."""
+        return self.decoder(g, skips, train, skip_index)
 
     def zero_states(self, batch: int):
         """Zero LSTM states (predictor, posterior, prior) for `batch` clips."""
@@ -114,10 +122,9 @@ class SVG(nn.Module):
         h = h.reshape(b, t, -1)
         # Step t reads the skips of x_{t-1} while it is a context frame, then those of x_{c-1}
         # (or of x_{t-1} throughout, with last_frame_skip).
-        source = jnp.arange(t - 1)
+        source = np.arange(t - 1)
         if not self.last_frame_skip:
-            source = jnp.minimum(source, self.context_frames - 1)
-        skips = [s.reshape(b, t, *s.shape[1:])[:, source] for s in skips]
+            source = np.minimum(source, self.context_frames - 1)
         if use_posterior is None:
             use_posterior = jnp.ones(t - 1, bool)
         latent_inputs = (h[:, :-1], h[:, 1:], cond[:, 1:], eps_q, eps_p, use_posterior)
@@ -126,7 +133,12 @@ class SVG(nn.Module):
             latent = scan_over_time(lambda parts, c, x: parts.latent_step(c, x), LATENT_AXES)
             _, (g, dists) = latent(self.parts, states, latent_inputs)
             flat = lambda a: a.reshape(b * (t - 1), *a.shape[2:])
-            preds = self.parts.decode(flat(g), [flat(s) for s in skips], train)
+            # Each distinct skip map once: the decoder reads row `index` for each step.
+            used = source.max() + 1
+            skips = [s.reshape(b, t, *s.shape[1:])[:, :used] for s in skips]
+            skips = [s.reshape(b * used, *s.shape[2:]) for s in skips]
+            index = (np.arange(b)[:, None] * used + source[None, :]).reshape(-1)
+            preds = self.parts.decode(flat(g), skips, train, jnp.asarray(index))
             preds = preds.reshape(b, t - 1, *preds.shape[1:])
         else:
 
@@ -146,6 +158,7 @@ class SVG(nn.Module):
                 variable_broadcast="params" if train else ["params", "batch_stats"],
                 variable_carry="batch_stats" if train else (),
             )
+            skips = [s.reshape(b, t, *s.shape[1:])[:, source] for s in skips]
             carry = (states, jnp.zeros_like(video[:, 0]))
             inputs = (*latent_inputs, video[:, :-1], use_real, skips)
             _, (preds, dists) = free(self.parts, carry, inputs)
