@@ -21,7 +21,7 @@ from absl import logging
 from clu import metric_writers, metrics, periodic_actions
 from jax.experimental import multihost_utils
 
-from vgen import config_lib, evaluators, heap, sharding, viz
+from vgen import config_lib, evaluators, executables, heap, sharding, viz
 from vgen import workdir as workdir_lib
 from vgen.checkpoint import Checkpointer, all_finite
 from vgen.data import make_source
@@ -275,7 +275,11 @@ def _train(config, workdir: str, method, source, ckpt: Checkpointer) -> Any:
         if compiled_step is None:
             # Compiled ahead of the first call so that the memory the compiler freed goes back to
             # the OS before the step's buffers are allocated (vgen/heap.py).
-            compiled_step = train_step.lower(state, batch, rng).compile()
+            args = (state, batch, rng)
+            key = executables.step_key("train_step", config, args)
+            compiled_step, _ = executables.load_or_compile(
+                train_step, args, key, executables.directory()
+            )
             heap.release_free_memory()
         with jax.profiler.StepTraceAnnotation("train", step_num=step):
             out = compiled_step(state, batch, rng)
