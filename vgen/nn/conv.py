@@ -13,6 +13,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from vgen.nn.resample import conv3x3_upsampled
 from vgen.ops.feature_flow import neighbours
 
 
@@ -73,6 +74,8 @@ class SkipConv(nn.Module):
     features: int
     kernel_size: int = 3
     kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
+    # x is [N, H/2, W/2, Cx] and stands for upsample2x(x) (3×3 kernels: `conv3x3_upsampled`)
+    upsample: bool = False
 
     @nn.compact
     def __call__(self, x: jax.Array, skip: jax.Array, skip_index: jax.Array | None) -> jax.Array:
@@ -87,4 +90,10 @@ class SkipConv(nn.Module):
         from_skip = conv(skip, kernel[:, :, cx:])
         if skip_index is not None:
             from_skip = from_skip[skip_index]
-        return conv(x, kernel[:, :, :cx]) + from_skip + bias
+        if self.upsample:
+            if k != 3:
+                raise ValueError(f"SkipConv(upsample=True): 3×3 kernels only, got {k}×{k}")
+            from_x = conv3x3_upsampled(x, kernel[:, :, :cx])
+        else:
+            from_x = conv(x, kernel[:, :, :cx])
+        return from_x + from_skip + bias

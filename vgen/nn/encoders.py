@@ -61,14 +61,19 @@ class ConvBlock(nn.Module):
 
     @nn.compact
     def __call__(
-        self, x: jax.Array, skip: jax.Array | None = None, skip_index: jax.Array | None = None
+        self,
+        x: jax.Array,
+        skip: jax.Array | None = None,
+        skip_index: jax.Array | None = None,
+        upsample: bool = False,
     ) -> jax.Array:
-        """x [N, H, W, C] -> [N, H', W', features]; with a skip (3×3 stride-1 only), of the
-        channel concatenation [x, skip[skip_index]] (`SkipConv`)."""
+        """x [N, H, W, C] -> [N, H', W', features]; upsample: of upsample2x(x); with a skip
+        (3×3 stride-1 only), of the channel concatenation [x, skip[skip_index]] (`SkipConv`)."""
         if skip is not None:
-            conv = SkipConv(self.features, self.kernel, SVG_INIT, name="Conv_0")
+            conv = SkipConv(self.features, self.kernel, SVG_INIT, upsample, name="Conv_0")
             x = conv(x, skip, skip_index)
         else:
+            x = upsample2x(x) if upsample else x
             conv = nn.ConvTranspose if self.transpose else nn.Conv
             x = conv(
                 self.features,
@@ -151,7 +156,6 @@ class Decoder(nn.Module):
                         name="out",
                     )(x)
             elif self.arch == "vgg":
-                x = upsample2x(x)
                 convs = _vgg_convs(i)
                 for j in range(convs):
                     if j < convs - 1:
@@ -160,8 +164,10 @@ class Decoder(nn.Module):
                         width = block_width(self.channels, i - 1)
                     else:
                         break  # the last conv of block 0 is the output conv below
-                    skip = skips[i] if j == 0 else None
-                    x = ConvBlock(width, train, name=f"block_{i}_{j}")(x, skip, skip_index)
+                    first = j == 0  # of upsample2x(x) and the skip
+                    skip = skips[i] if first else None
+                    block = ConvBlock(width, train, name=f"block_{i}_{j}")
+                    x = block(x, skip, skip_index, upsample=first)
                 if i == 0:
                     x = nn.Conv(
                         self.out_channels, (3, 3), padding="SAME", kernel_init=SVG_INIT, name="out"
