@@ -63,7 +63,7 @@ class WholeMapConv(nn.Module):
 class SkipConv(nn.Module):
     """nn.Conv (stride 1, SAME, the same parameters and initialisers) of the channel
     concatenation [x, skip[skip_index]]: x [N, H, W, Cx], skip [M, H, W, Cs], skip_index [N] int
-    (None: M = N and row n reads skip n) -> [N, H, W, features].
+    (None: M = N and row n reads skip n) -> [N, H, W, features]. skip None: nn.Conv of x.
 
     Computed as conv(x, kernel[:, :, :Cx]) + conv(skip, kernel[:, :, Cx:])[skip_index]: the
     skip's convolution runs once per distinct map and the concatenation is never built. SVG-LP
@@ -78,8 +78,11 @@ class SkipConv(nn.Module):
     upsample: bool = False
 
     @nn.compact
-    def __call__(self, x: jax.Array, skip: jax.Array, skip_index: jax.Array | None) -> jax.Array:
-        cx, cs, k = x.shape[-1], skip.shape[-1], self.kernel_size
+    def __call__(
+        self, x: jax.Array, skip: jax.Array | None, skip_index: jax.Array | None = None
+    ) -> jax.Array:
+        cx, k = x.shape[-1], self.kernel_size
+        cs = 0 if skip is None else skip.shape[-1]
         kernel = self.param("kernel", self.kernel_init, (k, k, cx + cs, self.features), jnp.float32)
         bias = self.param("bias", nn.initializers.zeros_init(), (self.features,), jnp.float32)
 
@@ -87,8 +90,8 @@ class SkipConv(nn.Module):
             dims = ("NHWC", "HWIO", "NHWC")
             return jax.lax.conv_general_dilated(a, w, (1, 1), "SAME", dimension_numbers=dims)
 
-        from_skip = conv(skip, kernel[:, :, cx:])
-        if skip_index is not None:
+        from_skip = 0.0 if skip is None else conv(skip, kernel[:, :, cx:])
+        if skip is not None and skip_index is not None:
             from_skip = from_skip[skip_index]
         if self.upsample:
             if k != 3:

@@ -21,7 +21,6 @@ import jax.numpy as jnp
 
 from vgen.nn.conv import SkipConv, WholeMapConv
 from vgen.nn.lstm import SVG_INIT
-from vgen.nn.resample import upsample2x
 
 ARCHITECTURES = ("dcgan", "vgg")
 _VGG_CONVS = (2, 2, 3, 3)  # 3×3 convs per VGG16 block before each pool
@@ -69,11 +68,10 @@ class ConvBlock(nn.Module):
     ) -> jax.Array:
         """x [N, H, W, C] -> [N, H', W', features]; upsample: of upsample2x(x); with a skip
         (3×3 stride-1 only), of the channel concatenation [x, skip[skip_index]] (`SkipConv`)."""
-        if skip is not None:
+        if skip is not None or upsample:
             conv = SkipConv(self.features, self.kernel, SVG_INIT, upsample, name="Conv_0")
             x = conv(x, skip, skip_index)
         else:
-            x = upsample2x(x) if upsample else x
             conv = nn.ConvTranspose if self.transpose else nn.Conv
             x = conv(
                 self.features,

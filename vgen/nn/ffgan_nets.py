@@ -18,9 +18,9 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from vgen.nn.conv import SkipConv
 from vgen.nn.convlstm import ConvLSTM, ConvLSTMCell
 from vgen.nn.relation_flow import RelationFlow
-from vgen.nn.resample import upsample2x
 from vgen.nn.scan import over_time
 from vgen.ops.feature_flow import feature_flow, flow_correlation
 
@@ -53,8 +53,8 @@ class Up(nn.Module):
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        x = upsample2x(x)
-        x = nn.Conv(self.features, (3, 3), padding="SAME")(x)
+        # nn.Conv(3×3, SAME) of upsample2x(x), computed on x (`conv3x3_upsampled`)
+        x = SkipConv(self.features, upsample=True, name="Conv_0")(x, None)
         x = nn.BatchNorm(use_running_average=not self.train, momentum=0.9)(x)
         return nn.relu(x)
 
