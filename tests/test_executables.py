@@ -70,12 +70,16 @@ def test_the_key_changes_with_config_shapes_and_name():
     assert len(executables.source_digest()) == 64
 
 
-def test_directory_follows_the_compilation_cache(tmp_path):
+def test_directory_follows_the_compilation_cache(tmp_path, monkeypatch):
     enabled, where = jax.config.jax_enable_compilation_cache, jax.config.jax_compilation_cache_dir
+    monkeypatch.setenv("VGEN_EXECUTABLES", "on")
     try:
         jax.config.update("jax_enable_compilation_cache", True)
         jax.config.update("jax_compilation_cache_dir", str(tmp_path))
         assert executables.directory() == str(tmp_path / "executables")
+        monkeypatch.setenv("VGEN_EXECUTABLES", "off")  # the default
+        assert executables.directory() is None
+        monkeypatch.setenv("VGEN_EXECUTABLES", "on")
         jax.config.update("jax_enable_compilation_cache", False)
         assert executables.directory() is None
     finally:
