@@ -29,7 +29,7 @@ def start(config: str, steps: int, workdir: str, cache: str) -> tuple[str, float
     seconds) of one `vgen.main` training process."""
     env = dict(os.environ, JAX_PLATFORMS=os.environ.get("JAX_PLATFORMS", "cpu"))
     env.pop("JAX_COMPILATION_CACHE_DIR", None)
-    env["VGEN_EXECUTABLES"] = "on"  # the stored train steps (vgen.executables, off by default)
+    env.pop("VGEN_EXECUTABLES", None)  # the stored train steps (vgen.executables): the default
     args = [sys.executable, "-m", "vgen.main", f"--config={config}", f"--workdir={workdir}"]
     args += [f"--config.train.num_steps={steps}", f"--compilation_cache={cache}"]
     begin = time.perf_counter()

@@ -54,6 +54,10 @@ def env(**extra: str) -> dict[str, str]:
         PYTHONPATH=REPO,
         JAX_COMPILATION_CACHE_DIR=JAX_CACHE,
         JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+        # The tests' runs differ in config values, each a new key for vgen.executables, which
+        # compiles afresh what JAX's cache would serve in seconds; the tests of
+        # vgen.executables turn it on.
+        VGEN_EXECUTABLES="off",
     )
     out.update(extra)
     return out

@@ -72,12 +72,12 @@ def test_the_key_changes_with_config_shapes_and_name():
 
 def test_directory_follows_the_compilation_cache(tmp_path, monkeypatch):
     enabled, where = jax.config.jax_enable_compilation_cache, jax.config.jax_compilation_cache_dir
-    monkeypatch.setenv("VGEN_EXECUTABLES", "on")
+    monkeypatch.delenv("VGEN_EXECUTABLES", raising=False)  # on by default
     try:
         jax.config.update("jax_enable_compilation_cache", True)
         jax.config.update("jax_compilation_cache_dir", str(tmp_path))
         assert executables.directory() == str(tmp_path / "executables")
-        monkeypatch.setenv("VGEN_EXECUTABLES", "off")  # the default
+        monkeypatch.setenv("VGEN_EXECUTABLES", "off")
         assert executables.directory() is None
         monkeypatch.setenv("VGEN_EXECUTABLES", "on")
         jax.config.update("jax_enable_compilation_cache", False)

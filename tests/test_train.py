@@ -152,18 +152,23 @@ def test_compilation_cache_is_written_and_can_be_turned_off(tmp_path):
     proc = vgen_main(*args, f"--workdir={tmp_path / 'a'}", f"--compilation_cache={cache}")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert len(os.listdir(cache)) > 0  # the train step, at least
-    assert not (cache / "executables").exists()  # vgen.executables: off by default
-    # VGEN_EXECUTABLES=on: with JAX's cache warm, the step is compiled afresh and stored (an
-    # executable read from JAX's cache does not serialise whole); the next start loads it, with
-    # no tracing and no compiling, and trains.
-    for workdir, how in (("c", "compiled and stored in"), ("d", "loaded in")):
+    assert not (cache / "executables").exists()  # VGEN_EXECUTABLES=off (tests/helpers.py)
+    # vgen.executables, with JAX's cache warm: an executable JAX's cache serves does not
+    # serialise whole, so each new key (here: another num_steps) compiles the step afresh and
+    # stores it; a start with a stored key loads it, with no tracing and no compiling, and
+    # trains. (Storing what JAX's cache served made the fourth start fail at its first step.)
+    for workdir, steps, how in (
+        ("c", 2, "compiled and stored in"),
+        ("d", 3, "compiled and stored in"),
+        ("e", 3, "loaded in"),
+    ):
         proc = vgen_main(
-            *args, f"--workdir={tmp_path / workdir}", f"--compilation_cache={cache}",
-            VGEN_EXECUTABLES="on",
+            CONFIG, f"--config.train.num_steps={steps}", f"--workdir={tmp_path / workdir}",
+            f"--compilation_cache={cache}", VGEN_EXECUTABLES="on",
         )  # fmt: skip
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert how in proc.stderr
-    assert len(os.listdir(cache / "executables")) == 1
+    assert len(os.listdir(cache / "executables")) == 2
     # "off" wins over $JAX_COMPILATION_CACHE_DIR: nothing is written there.
     proc = vgen_main(
         *args, f"--workdir={tmp_path / 'b'}", "--compilation_cache=off",

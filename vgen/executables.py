@@ -27,6 +27,7 @@ import jaxlib
 import ml_collections
 from absl import logging
 from jax.experimental import serialize_executable
+from jax.experimental.compilation_cache import compilation_cache
 
 PACKAGE = os.path.dirname(os.path.abspath(__file__))
 # A full disk, a read-only directory, an executable or tree that cannot be serialised.
@@ -102,6 +103,20 @@ def _store(path: str, compiled, args: tuple) -> None:
             os.remove(tmp)
 
 
+@contextlib.contextmanager
+def _persistent_cache_off():
+    """JAX's persistent compilation cache off for the compilations inside. JAX decides once per
+    process whether it uses its cache, so the decision is reset on the way in and out."""
+    enabled = jax.config.jax_enable_compilation_cache
+    jax.config.update("jax_enable_compilation_cache", False)
+    compilation_cache.reset_cache()
+    try:
+        yield
+    finally:
+        jax.config.update("jax_enable_compilation_cache", enabled)
+        compilation_cache.reset_cache()
+
+
 def _compile(jitted: Callable, args: tuple, options: dict | None = None) -> tuple[Any, bool]:
     """(the compiled step, whether JAX's persistent compilation cache served it)."""
     hits = []
@@ -148,11 +163,14 @@ def load_or_compile(
     if compiled is None:
         compiled, from_cache = _compile(jitted, args)
         if path is not None and from_cache:
-            # An XLA:CPU executable read from JAX's cache does not serialise whole: stored and
-            # loaded, it failed with "Function ... not found". Compile it once more, under an
-            # option that changes JAX's cache key and not the program.
-            compiled, _ = _compile(jitted, args, {"xla_enable_dumping": False})
-        if path is not None:
+            # An XLA:CPU executable read from JAX's cache does not serialise whole: stored, then
+            # loaded in a new process, it failed at its first run with "Function
+            # compare_concatenate_fusion not found". Compiled again without that cache, and
+            # under an option that only changes the key of JAX's in-memory cache, which would
+            # otherwise return the same executable.
+            with _persistent_cache_off():
+                compiled, from_cache = _compile(jitted, args, {"xla_enable_dumping": False})
+        if path is not None and not from_cache:
             try:
                 _store(path, compiled, args)
                 _prune(os.path.dirname(path))
@@ -166,14 +184,9 @@ def load_or_compile(
 def directory() -> str | None:
     """Where executables are kept: `executables/` in JAX's persistent compilation cache
     directory (vgen.main's --compilation_cache); None when that cache is off or unset, and
-    unless VGEN_EXECUTABLES=on.
-
-    Off by default: in the test suite, whose runs share one cache, a loaded FF-GAN step failed
-    at its first run with "NOT_FOUND: Function compare_concatenate_fusion not found", although
-    steps read from JAX's cache are compiled afresh before storing. Which process stored that
-    incomplete executable is not yet known."""
+    when VGEN_EXECUTABLES=off."""
     cache = jax.config.jax_compilation_cache_dir
-    enabled = os.environ.get("VGEN_EXECUTABLES", "off") == "on"
+    enabled = os.environ.get("VGEN_EXECUTABLES", "on") != "off"
     if not enabled or not jax.config.jax_enable_compilation_cache or not cache:
         return None
     return os.path.join(cache, "executables")

@@ -275,11 +275,9 @@ def _train(config, workdir: str, method, source, ckpt: Checkpointer) -> Any:
         if compiled_step is None:
             # Compiled ahead of the first call so that the memory the compiler freed goes back to
             # the OS before the step's buffers are allocated (vgen/heap.py).
-            args = (state, batch, rng)
-            key = executables.step_key("train_step", config, args)
-            compiled_step, _ = executables.load_or_compile(
-                train_step, args, key, executables.directory()
-            )
+            args, directory = (state, batch, rng), executables.directory()
+            key = executables.step_key("train_step", config, args) if directory else ""
+            compiled_step, _ = executables.load_or_compile(train_step, args, key, directory)
             heap.release_free_memory()
         with jax.profiler.StepTraceAnnotation("train", step_num=step):
             out = compiled_step(state, batch, rng)
