@@ -60,3 +60,17 @@ def test_skip_conv_is_nn_conv_of_the_concatenation_values_and_gradients():
     np.testing.assert_allclose(
         SkipConv(8).apply(params, x[:2], skip, None), conv.apply(params, same), atol=1e-5
     )
+
+
+@pytest.mark.parametrize("options", [dict(stride=2), dict(transpose=True, kernel=4, stride=2)])
+def test_a_conv_block_with_a_skip_refuses_stride_and_transpose(options):
+    """ConvBlock's skip and upsample paths are 3×3 stride-1 convolutions: other options are an
+    error, not silently dropped."""
+    from vgen.nn.encoders import ConvBlock
+
+    x = jnp.ones((2, 4, 4, 3))
+    block = ConvBlock(8, train=True, **options)
+    with pytest.raises(ValueError, match="stride 1"):
+        block.init(jax.random.key(0), x, skip=x)
+    with pytest.raises(ValueError, match="stride 1"):
+        block.init(jax.random.key(0), x, upsample=True)

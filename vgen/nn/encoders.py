@@ -69,6 +69,8 @@ class ConvBlock(nn.Module):
         """x [N, H, W, C] -> [N, H', W', features]; upsample: of upsample2x(x); with a skip
         (3×3 stride-1 only), of the channel concatenation [x, skip[skip_index]] (`SkipConv`)."""
         if skip is not None or upsample:
+            if self.stride != 1 or self.transpose:
+                raise ValueError("ConvBlock: a skip or upsample needs stride 1, not transposed")
             conv = SkipConv(self.features, self.kernel, SVG_INIT, upsample, name="Conv_0")
             x = conv(x, skip, skip_index)
         else:
