@@ -21,7 +21,7 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIRST_STEP = re.compile(r"First step done in ([0-9.]+) s")
-EXECUTABLE = re.compile(r"\.jaxexe (compiled and stored|compiled|loaded) in ([0-9.]+) s")
+EXECUTABLE = re.compile(r"Step (compiled and stored|compiled|loaded) in ([0-9.]+) s")
 
 
 def start(config: str, steps: int, workdir: str, cache: str) -> tuple[str, float, float, float]:

@@ -177,7 +177,8 @@ def load_or_compile(
                 how = "compiled and stored"
             except _CANNOT_STORE as e:
                 logging.warning("Compiled step not kept: %s (%s).", path, str(e)[:200])
-    logging.info("%s %s in %.1f s.", key, how, time.perf_counter() - start)
+    where = key if path is not None else "not stored"
+    logging.info("Step %s in %.1f s (%s).", how, time.perf_counter() - start, where)
     return compiled, how
 
 
