@@ -1,10 +1,13 @@
-"""vgen.nn.resample.upsample2x against jax.image.resize's nearest neighbour."""
+"""vgen.nn.resample against the operations it stands for: upsample2x against jax.image.resize's
+nearest neighbour, conv3x3_upsampled against the convolution of the upsampled map, max_pool2x2
+against nn.max_pool."""
 
 import chex
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from vgen.nn.resample import conv3x3_upsampled, upsample2x
+from vgen.nn.resample import conv3x3_upsampled, max_pool2x2, upsample2x
 
 
 def test_upsample2x_is_nearest_resize_values_and_gradient():
@@ -37,3 +40,18 @@ def test_conv3x3_upsampled_is_the_convolution_of_the_upsampled_map():
     w = jax.random.normal(jax.random.key(2), (2, 8, 10, 6))
     grad = lambda f: jax.grad(lambda x, k: jnp.sum(w * f(x, k)), argnums=(0, 1))(x, kernel)
     chex.assert_trees_all_close(grad(conv3x3_upsampled), grad(reference), atol=1e-4)
+
+
+def test_max_pool2x2_is_nn_max_pool_values_and_gradient():
+    # Odd height: nn.max_pool (VALID) drops the last row, and so must max_pool2x2.
+    x = jax.random.normal(jax.random.key(0), (2, 7, 6, 3))
+    reference = lambda x: nn.max_pool(x, (2, 2), strides=(2, 2))
+    chex.assert_trees_all_equal(max_pool2x2(x), reference(x))
+    w = jax.random.normal(jax.random.key(1), (2, 3, 3, 3))
+    grad = lambda f: jax.grad(lambda x: jnp.sum(w * f(x)))(x)
+    chex.assert_trees_all_close(grad(max_pool2x2), grad(reference), atol=1e-6)
+    x = jnp.array([[1.0, 5.0, 2.0, 0.0], [3.0, 4.0, 7.0, 6.0]]).reshape(1, 2, 4, 1)
+    assert max_pool2x2(x)[0, :, :, 0].tolist() == [[5.0, 7.0]]
+    # The gradient reaches each block's maximum only.
+    g = jax.grad(lambda x: jnp.sum(max_pool2x2(x)))(x)[0, :, :, 0]
+    assert g.tolist() == [[0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]]

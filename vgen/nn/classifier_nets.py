@@ -32,6 +32,7 @@ import jax.numpy as jnp
 
 from vgen.nn.convlstm import ConvLSTM
 from vgen.nn.relation_flow import RelationFlow
+from vgen.nn.resample import max_pool2x2
 
 ARCHS = ("conv3d", "convlstm", "conv3d_convlstm", "relation", "two_stream")
 TIME_KERNELS = (4, 3, 2)  # conv3d's time kernel per layer (then 1), capped by the steps left
@@ -67,7 +68,7 @@ def _vgg(x: jax.Array, channels: int, num_classes: int) -> jax.Array:
     for layer in range(int(math.log2(x.shape[1]))):
         for _ in range(2):
             x = nn.leaky_relu(nn.Conv(_width(channels, layer), (3, 3), padding="SAME")(x), 0.2)
-        x = nn.max_pool(x, (2, 2), strides=(2, 2))
+        x = max_pool2x2(x)
     return nn.Dense(num_classes)(x.reshape(x.shape[0], -1))
 
 

@@ -21,6 +21,7 @@ import jax.numpy as jnp
 
 from vgen.nn.conv import SkipConv, WholeMapConv
 from vgen.nn.lstm import SVG_INIT
+from vgen.nn.resample import max_pool2x2
 
 ARCHITECTURES = ("dcgan", "vgg")
 _VGG_CONVS = (2, 2, 3, 3)  # 3×3 convs per VGG16 block before each pool
@@ -105,7 +106,7 @@ class Encoder(nn.Module):
                 for j in range(_vgg_convs(i)):
                     x = ConvBlock(width, train, name=f"block_{i}_{j}")(x)
                 skips.append(x)
-                x = nn.max_pool(x, (2, 2), strides=(2, 2))
+                x = max_pool2x2(x)
             else:
                 raise ValueError(f"unknown encoder {self.arch!r}; known: {ARCHITECTURES}")
         # 4×4 -> 1×1 with a valid 4×4 conv, then batch norm and tanh (SVG's c5); one matmul.
