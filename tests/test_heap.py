@@ -26,3 +26,28 @@ def test_freed_heap_goes_back_to_the_os():
     assert heap.release_free_memory()
     assert before - _rss_bytes() > 100 * 2**20
     del pin
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc (Linux)")
+def test_collect_garbage_frees_memory_held_by_a_reference_cycle():
+    import gc
+
+    gc.disable()  # so that no automatic collection frees the cycle first
+    try:
+
+        class Holder:
+            pass
+
+        a, b = Holder(), Holder()
+        a.other, b.other = b, a  # a cycle: freed only by the cycle collector
+        a.blocks = [bytearray(4096) for _ in range(50_000)]
+        pin = bytearray(4096)
+        del a, b
+        before = _rss_bytes()
+        heap.release_free_memory()
+        assert before - _rss_bytes() < 50 * 2**20  # still held
+        assert heap.release_free_memory(collect_garbage=True)
+        assert before - _rss_bytes() > 100 * 2**20
+        del pin
+    finally:
+        gc.enable()

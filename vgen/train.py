@@ -77,7 +77,9 @@ def create_train_state(config, method, source, mesh, rng: jax.Array):
     """Initialises the state replicated over the mesh (shapes from one example batch)."""
     example = source.train_batch(jax.random.key(0), 1)
     init = functools.partial(method.init, config)
-    return jax.jit(init, out_shardings=sharding.replicated(mesh))(rng, example)
+    state = jax.jit(init, out_shardings=sharding.replicated(mesh))(rng, example)
+    heap.release_free_memory(collect_garbage=True)  # init's executable, used once
+    return state
 
 
 def abstract_state(config, method, source, mesh):
