@@ -17,23 +17,35 @@ def time_unroll() -> int | bool:
 
 
 def over_time(
-    target, in_axes: Any = 1, out_axes: Any = 1, variable_broadcast: Any = "params", **kw
+    target,
+    in_axes: Any = 1,
+    out_axes: Any = 1,
+    variable_broadcast: Any = "params",
+    convolutions: bool = True,
+    **kw,
 ):
     """A module class or a `fn(module, carry, *xs)` scanned over time (flax `nn.scan`): the time
     axis of the inputs is `in_axes`, of the stacked outputs `out_axes`; parameters (and
-    whatever else `variable_broadcast` names) are shared across steps."""
+    whatever else `variable_broadcast` names) are shared across steps.
+
+    convolutions=False: the body has none (an LSTM), and the loop stays rolled on every backend.
+    Unrolled, SVG-LP's LSTMs were 70 % of its KTH-shape step's HLO (89,552 lines against 26,275
+    rolled), which took twice as long to compile and raised the step's peak RSS by 0.2 GB at
+    batch 4 on the 2-core CPU, for no speed (issue 14)."""
     return nn.scan(
         target,
         variable_broadcast=variable_broadcast,
         split_rngs={"params": False},
         in_axes=in_axes,
         out_axes=out_axes,
-        unroll=time_unroll(),
+        unroll=time_unroll() if convolutions else 1,
         **kw,
     )
 
 
-def scan_over_time(body, in_axes: tuple, variable_broadcast: Any = "params", **kw):
+def scan_over_time(
+    body, in_axes: tuple, variable_broadcast: Any = "params", convolutions: bool = True, **kw
+):
     """`body(module, carry, inputs)` scanned over time: `inputs` is one tuple whose axes are
-    `in_axes`; outputs are stacked on axis 1."""
-    return over_time(body, (in_axes,), 1, variable_broadcast, **kw)
+    `in_axes`; outputs are stacked on axis 1. `convolutions`: as in `over_time`."""
+    return over_time(body, (in_axes,), 1, variable_broadcast, convolutions, **kw)

@@ -130,7 +130,9 @@ class SVG(nn.Module):
         latent_inputs = (h[:, :-1], h[:, 1:], cond[:, 1:], eps_q, eps_p, use_posterior)
         states = self.parts.zero_states(b)
         if use_real is None:
-            latent = scan_over_time(lambda parts, c, x: parts.latent_step(c, x), LATENT_AXES)
+            latent = scan_over_time(
+                lambda parts, c, x: parts.latent_step(c, x), LATENT_AXES, convolutions=False
+            )
             _, (g, dists) = latent(self.parts, states, latent_inputs)
             flat = lambda a: a.reshape(b * (t - 1), *a.shape[2:])
             # Each distinct skip map once: the decoder reads row `index` for each step.
