@@ -16,6 +16,13 @@ from golden import CASES, PATH, case_id, run_case
 with open(PATH) as f:
     GOLDEN = json.load(f)
 
+# From the third step on, Adam's normalised update (g / (|g| + eps)) turns rounding differences
+# between CPUs or library builds into parameter steps of order lr wherever a gradient entry is
+# near zero: on an AVX2 host (no AVX-512) vaegan_dynamics:tiny's KL at step 2 was 0.15 % off the
+# value recorded on an AVX-512 one, with the code unchanged (e5c1348). The first two steps
+# stay at 1e-4.
+LATER_RTOL = 5e-3
+
 
 @pytest.mark.parametrize("name,arg", CASES, ids=[case_id(*c) for c in CASES])
 def test_train_step_losses_are_pinned(name, arg):
@@ -23,7 +30,8 @@ def test_train_step_losses_are_pinned(name, arg):
     got = run_case(name, arg)
     assert [sorted(m) for m in got] == [sorted(m) for m in expected]  # the same metrics
     for step, (g, e) in enumerate(zip(got, expected, strict=True)):
+        rtol = 1e-4 if step < 2 else LATER_RTOL
         for key in e:
             np.testing.assert_allclose(
-                g[key], e[key], rtol=1e-4, atol=1e-6, err_msg=f"{key}@{step}"
+                g[key], e[key], rtol=rtol, atol=1e-6, err_msg=f"{key}@{step}"
             )
