@@ -19,17 +19,8 @@ from typing import Any
 import numpy as np
 
 from vgen.errors import ArgumentParser
+from vgen.evaluators.prediction import CURVES  # the per-step scores: {name: (label, cell format)}
 
-# The per-step scores, in the order printed, with the format of their cells.
-SCORES = {
-    "psnr": "{:.2f}",
-    "ssim": "{:.3f}",
-    "lpips": "{:.3f}",
-    "object_psnr": "{:.2f}",
-    "object_ssim": "{:.3f}",
-    "position_error": "{:.2f}",
-    "object_found": "{:.2f}",
-}
 KINDS = ("best", "mean", "copy_last", "background")
 
 
@@ -51,7 +42,7 @@ def across(results: Sequence[dict[str, Any]]) -> dict[str, dict[str, tuple[np.nd
     if len(steps) != 1:
         raise ValueError(f"the runs predict different numbers of steps: {sorted(steps)}")
     out = {}
-    for score in SCORES:
+    for score in CURVES:
         if not all(score in r for r in results):
             continue
         kinds = [k for k in KINDS if all(k in r[score] for r in results)]
@@ -61,7 +52,8 @@ def across(results: Sequence[dict[str, Any]]) -> dict[str, dict[str, tuple[np.nd
 
 
 def shortfalls(results: dict[str, Any]) -> list[str]:
-    """Where one run misses the object-aware bar (empty: it meets it); [] needs object scores."""
+    """Where one run misses the object-aware bar (empty: it meets it). The run's results must
+    hold the object scores and the background baseline."""
     missed = []
     for score in ("psnr", "object_psnr"):
         s = results[score]
@@ -87,7 +79,7 @@ def format_report(runs: Sequence[str], results: Sequence[dict[str, Any]]) -> str
     lines.append("| score | " + " | ".join(str(t + 1) for t in range(steps)) + " |")
     lines.append("|---" * (steps + 1) + "|")
     for score, kinds in table.items():
-        form = SCORES[score]
+        form = CURVES[score][1]
         for kind, (mean, std) in kinds.items():
             cells = [f"{form.format(m)} ± {form.format(s)}" for m, s in zip(mean, std, strict=True)]
             lines.append(f"| {score} {kind} | " + " | ".join(cells) + " |")
