@@ -195,6 +195,15 @@ def test_generator_updates_lower_its_losses(config):
     assert history[-1]["g_adv"] < history[0]["g_adv"]
 
 
+def test_open_loop_l2_trains_the_free_running_frames(config):
+    """train.l2_open_loop_weight puts an L2 loss on the frames generated from the generator's
+    own outputs (none without it: their l2_open_loop only goes down when it is on)."""
+    kw = dict(lr_gen=2e-3, lr_disc=1e-12, curriculum_every=0, closed_loop_frames=0)
+    with_it = train_fixed_batch(config, 20, l2_open_loop_weight=100.0, **kw)
+    assert with_it[-1]["l2_open_loop"] < 0.7 * with_it[0]["l2_open_loop"]
+    assert "l2_open_loop" not in train_fixed_batch(config, 1, **kw)[0]
+
+
 @pytest.mark.parametrize("disc", ffgan.DISCRIMINATORS)
 def test_discriminator_updates_lower_its_loss(config, disc):
     """Against a frozen generator, the discriminator learns to separate real from generated."""

@@ -7,9 +7,11 @@ in the causal discriminator (6.3.3).
 
 Training (6.3.3): non-saturating GAN loss with both updates in one step; closed/open loop: the
 first `closed_loop_frames` predicted frames are generated from ground-truth inputs and also get an
-L2 loss, the rest run free on the generator's own outputs; a curriculum adds predicted frames as
-training goes on. The discriminator is causal in time and scores every prefix, so the curriculum
-is a mask over time steps and shapes never change (no recompilation).
+L2 loss, the rest run free on the generator's own outputs (with `train.l2_open_loop_weight` > 0
+they get an L2 loss too: a departure from the thesis, against the drift of free-running frames);
+a curriculum adds predicted frames as training goes on. The discriminator is causal in time and
+scores every prefix, so the curriculum is a mask over time steps and shapes never change (no
+recompilation).
 """
 
 import math
@@ -43,7 +45,7 @@ CONFIG_CHECKS = (
     require_choice("model.disc", DISCRIMINATORS),
     require_choice("model.disc_inverse_flow", INVERSE_FLOWS),
     require_at_least(1, "model.channels", "model.fixel_channels", "model.disc_channels"),
-    require_at_least(0, "train.closed_loop_frames"),
+    require_at_least(0, "train.closed_loop_frames", "train.l2_open_loop_weight"),
 )
 
 
@@ -141,13 +143,15 @@ def train_step(
         fake = _with_context(video, preds, c)
         fake_logits = disc.apply({"params": state.params["disc"]}, fake)
         adv = losses.masked_mean(losses.gan_generator_loss(fake_logits), active[None])
-        l2 = losses.masked_mean(losses.squared_error(preds, video[:, 1:]), l2_mask[None, 1:])
-        loss = adv + config.train.l2_weight * l2
-        return loss, (fake, new_vars["batch_stats"], adv, l2)
+        error = losses.squared_error(preds, video[:, 1:])
+        l2 = losses.masked_mean(error, l2_mask[None, 1:])
+        l2_open = losses.masked_mean(error, (active & ~l2_mask)[None, 1:])
+        loss = adv + config.train.l2_weight * l2 + config.train.l2_open_loop_weight * l2_open
+        return loss, (fake, new_vars["batch_stats"], adv, l2, l2_open)
 
-    (g_loss, (fake, g_stats, g_adv, l2)), g_grads = jax.value_and_grad(gen_loss, has_aux=True)(
-        state.params["gen"]
-    )
+    (g_loss, (fake, g_stats, g_adv, l2, l2_open)), g_grads = jax.value_and_grad(
+        gen_loss, has_aux=True
+    )(state.params["gen"])
     fake = jax.lax.stop_gradient(fake)
 
     def disc_loss(d_params):
@@ -163,6 +167,8 @@ def train_step(
         losses.discriminator_accuracy(logits, real), active[None]
     )
     metrics = dict(g_loss=g_loss, g_adv=g_adv, l2=l2, d_loss=d_loss)
+    if config.train.l2_open_loop_weight > 0:
+        metrics["l2_open_loop"] = l2_open
     metrics["d_acc_train_data"] = accuracy(real_logits, True)
     metrics["d_acc_samples"] = accuracy(fake_logits, False)
     metrics["curriculum_frames"] = length.astype(jnp.float32)
@@ -253,6 +259,7 @@ def default_config() -> Config:
     t = config.train
     t.l2_weight = 10.0  # weight of the closed-loop L2 loss
     t.closed_loop_frames = 2  # predicted frames generated from ground truth (with L2)
+    t.l2_open_loop_weight = 0.0  # L2 weight on the free-running frames (0: the thesis's)
     t.curriculum_start = 2  # predicted frames trained on at step 0 ...
     t.curriculum_every = 200  # ... one more every this many steps (0: all from the start)
     config.eval.evaluators = ("prediction",)
