@@ -169,9 +169,10 @@ def test_compilation_cache_is_written_and_can_be_turned_off(tmp_path):
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert how in proc.stderr
     assert len(os.listdir(cache / "executables")) == 2
-    # "off" wins over $JAX_COMPILATION_CACHE_DIR: nothing is written there.
+    # "off" wins over $JAX_COMPILATION_CACHE_DIR: nothing is written there. (--mode=sample of
+    # the first run: the cheapest start that compiles something.)
     proc = vgen_main(
-        *args, f"--workdir={tmp_path / 'b'}", "--compilation_cache=off",
+        CONFIG, f"--workdir={tmp_path / 'a'}", "--mode=sample", "--compilation_cache=off",
         JAX_COMPILATION_CACHE_DIR=str(off),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -179,7 +180,6 @@ def test_compilation_cache_is_written_and_can_be_turned_off(tmp_path):
     # A cache directory that cannot be made: one warning, and the run goes on without it.
     blocked = tmp_path / "a_file"
     blocked.write_text("")
-    # (--mode=sample of the first run: the cheapest start that compiles something)
     proc = vgen_main(
         CONFIG, f"--workdir={tmp_path / 'a'}", "--mode=sample", f"--compilation_cache={blocked}/jax"
     )
