@@ -126,7 +126,9 @@ def test_motion_class_score_of_a_predictor(classifier_run, tmp_path):
     config = load_config("quickstart", "tiny")
     config.eval.classifier_workdir = str(classifier_run)
     results = evaluate.evaluate(config, str(tmp_path))["motion_class"]
-    assert set(results["accuracy"]) == {"real", "best", "random", "copy_last", "background"}
+    assert set(results["accuracy"]) == {
+        "real", "best", "random", "copy_last", "background", "mean_context"
+    }  # fmt: skip
     clf_config = train.load_config(str(classifier_run))
     _, _, state = train.restore_for_inference(clf_config, str(classifier_run))
     _, source = train.setup(config)

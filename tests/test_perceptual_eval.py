@@ -30,10 +30,10 @@ def test_eval_writes_lpips_and_fvd(workdir):
         results = json.load(f)
     steps = len(results["psnr"]["best"])
     lp = results["lpips"]
-    assert set(lp) == {"best", "mean", "copy_last", "background"}
+    assert set(lp) == {"best", "mean", "copy_last", "background", "mean_context"}
     assert all(len(v) == steps and np.all(np.isfinite(v)) and min(v) >= 0 for v in lp.values())
     assert np.mean(lp["best"]) <= np.mean(lp["mean"])  # the best sample has the lowest LPIPS
-    assert set(results["fvd"]) == {"best", "random", "copy_last", "background"}
+    assert set(results["fvd"]) == {"best", "random", "copy_last", "background", "mean_context"}
     assert all(np.isfinite(v) and v > 0 for v in results["fvd"].values())
     assert "lpips copy_last" in proc.stdout and "FVD (whole clips" in proc.stdout
     assert os.path.exists(os.path.join(workdir, "eval", "lpips.png"))

@@ -52,6 +52,10 @@ def test_shortfalls_name_each_missed_criterion():
         "object_psnr step 2: best 16.50 <= background 16.50",
         "position_error last step: mean 6.00 >= copy_last 6.00",
     ]
+    # Results with the mean of the context frames as a baseline are judged against it too.
+    blurred = results([27.0, 27.0], [18.0, 17.0], [2.0, 5.0])
+    blurred["object_psnr"]["mean_context"] = [17.5, 17.0]
+    assert seeds.shortfalls(blurred) == ["object_psnr step 2: best 17.00 <= mean_context 17.00"]
 
 
 def test_main_prints_the_table_and_verdicts(tmp_path, capsys):

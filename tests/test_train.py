@@ -76,8 +76,8 @@ def test_eval_writes_results_json(run_dir):
         "protocol",
     ]
     for metric in ("psnr", "ssim", "object_psnr", "object_ssim", "position_error"):
-        assert list(results[metric]) == ["best", "mean", "copy_last", "background"]
-    assert list(results["object_found"]) == ["mean", "copy_last", "background"]
+        assert list(results[metric]) == ["best", "mean", "copy_last", "background", "mean_context"]
+    assert list(results["object_found"]) == ["mean", "copy_last", "background", "mean_context"]
     assert results["object_region"] == {"dilation": 2, "threshold": 0.15}
     # The background baseline by hand, from the renderer's ground truth.
     config = load_config("quickstart", "tiny")
@@ -86,6 +86,11 @@ def test_eval_writes_results_json(run_dir):
     c = config.data.context_frames
     by_hand = psnr(clips["background"][:, c:], clips["video"][:, c:]).mean(0)
     np.testing.assert_allclose(results["psnr"]["background"], by_hand, rtol=1e-5)
+    # The mean of the context frames, repeated, by hand.
+    future = clips["video"][:, c:]
+    mean_context = np.broadcast_to(clips["video"][:, :c].mean(1, keepdims=True), future.shape)
+    by_hand = psnr(mean_context, future).mean(0)
+    np.testing.assert_allclose(results["psnr"]["mean_context"], by_hand, rtol=1e-5)
     np.testing.assert_allclose(results["object_found"]["background"], 0.0)
     np.testing.assert_allclose(results["object_found"]["copy_last"], 1.0)
     assert "position_error.png" in os.listdir(os.path.join(run_dir, "eval"))

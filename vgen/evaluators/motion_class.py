@@ -4,9 +4,10 @@ classifier (`vgen.methods.classifier`, its run in `eval.classifier_workdir`) lab
 the real clips and for each predicted set, next to each other.
 
 Used by the "prediction" evaluator when `eval.classifier_workdir` is set: results.json
-"motion_class": {"accuracy": {"real", "best", "random", "copy_last"[, "background"]},
-"num_clips", "classifier": {"workdir", "arch", "step"}}. "best" is the best-PSNR sample of each
-clip, "random" sample 0 (the samples are independent draws), as for FVD.
+"motion_class": {"accuracy": {"real", "best", "random", "copy_last"[, "background"],
+"mean_context"}, "num_clips", "classifier": {"workdir", "arch", "step"}}. "best" is the
+best-PSNR sample of each clip, "random" sample 0 (the samples are independent draws), as for
+FVD.
 """
 
 import dataclasses

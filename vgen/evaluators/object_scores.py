@@ -16,9 +16,9 @@ the object itself, per predicted step:
                             frame's diagonal, the largest error there is.
   object_found              the fraction of predictions in which the object is found
 
-Each is scored for every sample and for two baselines: copy_last (the last context frame
-repeated) and background (the clip's own background, object erased), which also gets the
-full-frame PSNR and SSIM.
+Each is scored for every sample and for the baselines: copy_last (the last context frame
+repeated), mean_context (the mean of the context frames, repeated) and background (the clip's
+own background, object erased), which also gets the full-frame PSNR and SSIM.
 """
 
 import math

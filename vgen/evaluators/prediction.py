@@ -6,23 +6,27 @@ Condition on `data.context_frames` real frames of `eval.num_clips` fixed, seeded
   best       the best sample per clip (the one with the highest metric averaged over the
              predicted steps, chosen separately for each metric, as in the SVG/SRVP evaluations),
   mean       the mean over samples,
-  copy_last  the baseline that repeats the last context frame,
+  copy_last     the baseline that repeats the last context frame,
+  mean_context  the baseline that repeats the mean of the context frames (a blurred copy: it
+                tells a model that only blurs the last frame from one that predicts motion),
 each averaged over clips.
 
 With `eval.lpips` (a network name) LPIPS is scored per step like PSNR (lower is better), and
 with `eval.fvd` the FVD of whole clips (context and prediction) is computed for the set of best
 samples (highest mean PSNR per clip), of one random sample per clip and of each baseline,
-against the real clips: results.json "fvd": {"best", "random", "copy_last"[, "background"]}.
+against the real clips: results.json "fvd": {"best", "random", "copy_last"[, "background"],
+"mean_context"}.
 
 When the source knows each clip's object and background (ctx.ground_truth, Dynamics), the
 same samples are also scored on the object (`object_scores`: object-region PSNR and SSIM,
 object position error, the fraction of predictions that show the object), and every score
 gets a second baseline, background: the clip's own background with the object erased.
 
-results.json: {"num_clips", "num_samples", "seconds", "psnr": {"best", "mean", "copy_last"},
-"ssim": {...}} (each a list, one value per predicted step); with ground truth also
-"background" in "psnr" and "ssim", "object_psnr", "object_ssim", "position_error" (best is the
-lowest) and "object_found" ({"mean", "copy_last", "background"}), and "object_region":
+results.json: {"num_clips", "num_samples", "seconds", "psnr": {"best", "mean", "copy_last",
+"mean_context"}, "ssim": {...}} (each a list, one value per predicted step); with ground truth
+also "background" in "psnr" and "ssim" (before "mean_context"), "object_psnr", "object_ssim",
+"position_error" (best is the lowest) and "object_found" ({"mean", "copy_last", "background",
+"mean_context"}), and "object_region":
 {"dilation", "threshold"}. Files in <workdir>/eval: samples.{gif,png} (ground truth | best |
 random samples), one curve plot per score (psnr.png, ssim.png, object_psnr.png, ...), and the
 curves in TensorBoard indexed by predicted frame. With `eval.classifier_workdir` (a trained
@@ -143,6 +147,8 @@ def chunk_scores(ctx: EvalContext, chunk: dict, samples: jax.Array, start: int) 
                 p, t, future, dilation=e.object_dilation, threshold=e.object_threshold
             )
         )
+    mean_context = jnp.mean(video[:, :c], axis=1, keepdims=True)
+    predictions["mean_context"] = jnp.broadcast_to(mean_context[None], truth[None].shape)
     out = {}
     for name, prediction in predictions.items():
         for fn in score_fns:

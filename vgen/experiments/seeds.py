@@ -4,10 +4,11 @@ python -m vgen.experiments.seeds RUN [RUN ...]
 
 Reads each <RUN>/eval/results.json (written by `--mode eval`) and prints, per predicted step,
 mean ± std over the runs (ddof=0) of every per-step score the runs share: the best and mean
-sample and each baseline (copy_last; background where the source has one). Then, per run,
-whether it meets the object-aware bar (issue 12): the best sample beats both baselines at every
-predicted step in full-frame PSNR and in object-region PSNR, and the mean position error at
-the last predicted step is below copy-last's.
+sample and each baseline (copy_last, mean_context; background where the source has one).
+Then, per run, whether it meets the object-aware bar (issue 12): the best sample beats every
+baseline (copy_last, background, and mean_context in results that have it) at every predicted
+step in full-frame PSNR and in object-region PSNR, and the mean position error at the last
+predicted step is below copy-last's.
 """
 
 import json
@@ -21,7 +22,7 @@ import numpy as np
 from vgen.errors import ArgumentParser
 from vgen.evaluators.prediction import CURVES  # the per-step scores: {name: (label, cell format)}
 
-KINDS = ("best", "mean", "copy_last", "background")
+KINDS = ("best", "mean", "copy_last", "background", "mean_context")
 
 
 def load(run: str) -> dict[str, Any]:
@@ -57,8 +58,9 @@ def shortfalls(results: dict[str, Any]) -> list[str]:
     missed = []
     for score in ("psnr", "object_psnr"):
         s = results[score]
+        baselines = [k for k in ("copy_last", "background", "mean_context") if k in s]
         for t, best in enumerate(s["best"]):
-            for baseline in ("copy_last", "background"):
+            for baseline in baselines:
                 if not best > s[baseline][t]:
                     missed.append(
                         f"{score} step {t + 1}: best {best:.2f} <= {baseline} {s[baseline][t]:.2f}"

@@ -145,8 +145,11 @@ def train_step(
         adv = losses.masked_mean(losses.gan_generator_loss(fake_logits), active[None])
         error = losses.squared_error(preds, video[:, 1:])
         l2 = losses.masked_mean(error, l2_mask[None, 1:])
-        l2_open = losses.masked_mean(error, (active & ~l2_mask)[None, 1:])
-        loss = adv + config.train.l2_weight * l2 + config.train.l2_open_loop_weight * l2_open
+        loss = adv + config.train.l2_weight * l2
+        l2_open = None  # the thesis's training (weight 0) has no open-loop term in its program
+        if config.train.l2_open_loop_weight > 0:
+            l2_open = losses.masked_mean(error, (active & ~l2_mask)[None, 1:])
+            loss = loss + config.train.l2_open_loop_weight * l2_open
         return loss, (fake, new_vars["batch_stats"], adv, l2, l2_open)
 
     (g_loss, (fake, g_stats, g_adv, l2, l2_open)), g_grads = jax.value_and_grad(
@@ -167,7 +170,7 @@ def train_step(
         losses.discriminator_accuracy(logits, real), active[None]
     )
     metrics = dict(g_loss=g_loss, g_adv=g_adv, l2=l2, d_loss=d_loss)
-    if config.train.l2_open_loop_weight > 0:
+    if l2_open is not None:
         metrics["l2_open_loop"] = l2_open
     metrics["d_acc_train_data"] = accuracy(real_logits, True)
     metrics["d_acc_samples"] = accuracy(fake_logits, False)
