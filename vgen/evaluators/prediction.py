@@ -127,28 +127,39 @@ def summarize(
     return out
 
 
+def baselines(video: jax.Array, context: int, background: jax.Array | None = None) -> dict:
+    """The cheap predictions of clips video [B, T, H, W, C] from their first `context` frames,
+    each [B, T - context, H, W, C]: "copy_last", "background" (given the clips' backgrounds of
+    the predicted frames [B, T - context, H, W, C]) and "mean_context"."""
+    shape = video[:, context:].shape
+    out = {"copy_last": jnp.broadcast_to(video[:, context - 1 : context], shape)}
+    if background is not None:
+        out["background"] = background
+    out["mean_context"] = jnp.broadcast_to(jnp.mean(video[:, :context], 1, keepdims=True), shape)
+    return out
+
+
 def chunk_scores(ctx: EvalContext, chunk: dict, samples: jax.Array, start: int) -> dict:
     """Every score of one chunk: {score: {"samples": [B, S, T], baseline: [B, T]}} (host)."""
     c, e = ctx.config.data.context_frames, ctx.config.eval
     video = chunk["video"]
     truth = video[:, c:]
-    predictions = {"samples": samples}
-    predictions["copy_last"] = jnp.broadcast_to(video[None, :, c - 1 : c], truth[None].shape)
     score_fns = [functools.partial(_scores, per_channel=e.psnr_per_channel)]
     if net := e.lpips:
         score_fns.append(lambda p, t: _lpips_scores(p, t, lpips.weights(net), net=net))
+    background = None
     if ctx.ground_truth is not None:
         size = video.shape[0]
         future = {k: v[start : start + size, c:] for k, v in ctx.ground_truth.items()}
         future = place_clips(future, ctx.mesh)
-        predictions["background"] = future["background"][None]
+        background = future["background"]
         score_fns.append(
             lambda p, t: _object_scores(
                 p, t, future, dilation=e.object_dilation, threshold=e.object_threshold
             )
         )
-    mean_context = jnp.mean(video[:, :c], axis=1, keepdims=True)
-    predictions["mean_context"] = jnp.broadcast_to(mean_context[None], truth[None].shape)
+    predictions = {"samples": samples}
+    predictions.update({k: v[None] for k, v in baselines(video, c, background).items()})
     out = {}
     for name, prediction in predictions.items():
         for fn in score_fns:

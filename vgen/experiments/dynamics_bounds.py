@@ -30,7 +30,7 @@ from vgen.data import make_source
 from vgen.errors import ArgumentParser, ConfigError
 from vgen.evaluate import eval_clips
 from vgen.evaluators import object_scores
-from vgen.evaluators.prediction import CURVES
+from vgen.evaluators.prediction import CURVES, baselines
 
 
 def shift(image: jax.Array, offset: jax.Array) -> jax.Array:
@@ -85,9 +85,7 @@ def score_table(config, clips: dict, truth: dict) -> dict[str, dict[str, list[fl
     predictions = {
         "constant_velocity": constant_velocity(video, mask, background, c),
         "true_path": true_path(video, mask, background, c),
-        "copy_last": jnp.broadcast_to(video[:, c - 1 : c], future.shape),
-        "mean_context": jnp.broadcast_to(jnp.mean(video[:, :c], 1, keepdims=True), future.shape),
-        "background": background[:, c:],
+        **baselines(video, c, background[:, c:]),
     }
     out: dict[str, dict[str, list[float]]] = {}
     for name, frames in predictions.items():
