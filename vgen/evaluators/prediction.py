@@ -20,7 +20,7 @@ against the real clips: results.json "fvd": {"best", "random", "copy_last"[, "ba
 When the source knows each clip's object and background (ctx.ground_truth, Dynamics), the
 same samples are also scored on the object (`object_scores`: object-region PSNR and SSIM,
 object position error, the fraction of predictions that show the object), and every score
-gets a second baseline, background: the clip's own background with the object erased.
+gets one more baseline, background: the clip's own background with the object erased.
 
 results.json: {"num_clips", "num_samples", "seconds", "psnr": {"best", "mean", "copy_last",
 "mean_context"}, "ssim": {...}} (each a list, one value per predicted step); with ground truth
