@@ -23,6 +23,7 @@ from vgen.errors import ArgumentParser
 from vgen.evaluators.prediction import CURVES  # the per-step scores: {name: (label, cell format)}
 
 KINDS = ("best", "mean", "copy_last", "background", "mean_context")
+BASELINES = KINDS[2:]
 
 
 def load(run: str) -> dict[str, Any]:
@@ -58,7 +59,7 @@ def shortfalls(results: dict[str, Any]) -> list[str]:
     missed = []
     for score in ("psnr", "object_psnr"):
         s = results[score]
-        baselines = [k for k in ("copy_last", "background", "mean_context") if k in s]
+        baselines = [k for k in BASELINES if k in s]
         for t, best in enumerate(s["best"]):
             for baseline in baselines:
                 if not best > s[baseline][t]:
